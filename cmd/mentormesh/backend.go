@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/mentormesh/mentormesh/node"
+	"github.com/mentormesh/mentormesh/node/api"
+)
+
+// backend is what commands use: a running node's API, or the data directory
+// opened directly when no node runs (offline first).
+type backend struct {
+	api.Backend
+	// online is true when a running node answered.
+	online bool
+	client *api.Client
+	close  func() error
+}
+
+// openBackend finds the running node of the data directory through the
+// api.json it wrote, or opens the store itself.
+func openBackend(c *cli.Context, command string) (*backend, error) {
+	if _, err := setupLogging(c, slog.LevelWarn); err != nil {
+		return nil, err
+	}
+	dir, err := dataDir(c)
+	if err != nil {
+		return nil, err
+	}
+	paths, err := node.NewPaths(dir)
+	if err != nil {
+		return nil, err
+	}
+	if cl, err := dialNode(c.Context, paths); err == nil {
+		return &backend{Backend: cl, online: true, client: cl, close: func() error { return nil }}, nil
+	} else if !errors.Is(err, errNoNode) {
+		return nil, err
+	}
+	off, err := node.OpenOffline(dir, "mentormesh "+command, communities(c))
+	if err != nil {
+		return nil, err
+	}
+	return &backend{Backend: off, close: off.Close}, nil
+}
+
+var errNoNode = errors.New("no node running")
+
+// dialNode returns a client for the node running on paths, or errNoNode.
+func dialNode(ctx context.Context, paths node.Paths) (*api.Client, error) {
+	info, err := node.ReadAPIInfo(paths)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, errNoNode
+	}
+	if err != nil {
+		return nil, err
+	}
+	token, err := node.LoadToken(paths)
+	if err != nil {
+		return nil, err
+	}
+	cl := api.NewClient(info.Addr, token)
+	pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	if _, err := cl.ID(pctx); err != nil {
+		var apiErr *api.Error
+		if errors.As(err, &apiErr) {
+			return nil, fmt.Errorf("the node at %s refused the request: %w", info.Addr, err)
+		}
+		// api.json left behind by a node that died: the store is free.
+		return nil, errNoNode
+	}
+	return cl, nil
+}

@@ -1,0 +1,41 @@
+package main
+
+import (
+	"io"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/mentormesh/mentormesh/node"
+)
+
+func initCommand() *cli.Command {
+	return &cli.Command{
+		Name:     "init",
+		Usage:    "create the data directory and this node's identity (idempotent)",
+		Category: "node",
+		Flags:    []cli.Flag{jsonFlag},
+		Action: func(c *cli.Context) error {
+			dir, err := dataDir(c)
+			if err != nil {
+				return err
+			}
+			p, err := node.NewPaths(dir)
+			if err != nil {
+				return err
+			}
+			res, err := node.Init(p)
+			if err != nil {
+				return err
+			}
+			out := map[string]any{"peer_id": res.PeerID.String(), "data_dir": res.DataDir, "created": res.Created}
+			return emit(c, out, func(w io.Writer) {
+				if res.Created {
+					printf(w, "Created a new identity.\n")
+				} else {
+					printf(w, "Already initialised.\n")
+				}
+				printf(w, "peer ID:  %s\ndata dir: %s\n\nStart the node with: mentormesh run\n", res.PeerID, res.DataDir)
+			})
+		},
+	}
+}

@@ -1,0 +1,41 @@
+package mentorship
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Record kinds defined by the domain.
+const (
+	KindProfile = "profile"
+)
+
+// ErrUnknownKind is returned for a kind this version does not know. Nodes
+// ignore such records (neither store nor penalise them), so a newer kind
+// does not get its writers' peers punished by older nodes.
+var ErrUnknownKind = errors.New("unknown record kind")
+
+// ErrInvalid marks payloads that break the domain's rules.
+var ErrInvalid = errors.New("invalid")
+
+// Kinds validates kind-specific payloads. It is what the replication layer's
+// ingest pipeline calls for every record before storing it.
+type Kinds struct{}
+
+// ValidatePayload checks a record's key and payload for its kind. Tombstones
+// (deleted records) carry no payload and are checked by key only.
+func (Kinds) ValidatePayload(kind, key string, deleted bool, payload []byte) error {
+	switch kind {
+	case KindProfile:
+		if key != "" {
+			return fmt.Errorf("%w: a profile record has the empty key, got %q", ErrInvalid, key)
+		}
+		if deleted {
+			return nil
+		}
+		_, err := DecodeProfile(payload)
+		return err
+	default:
+		return fmt.Errorf("%w %q", ErrUnknownKind, kind)
+	}
+}

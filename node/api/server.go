@@ -1,0 +1,190 @@
+package api
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+)
+
+// MaxBodySize caps request bodies; larger ones are refused before they are
+// read in full.
+const MaxBodySize = 64 << 10
+
+// TokenHeader and the standard Authorization: Bearer header both carry the
+// API token.
+const TokenHeader = "X-Mentormesh-Token"
+
+// ServerOptions configure a Server.
+type ServerOptions struct {
+	// Token is the secret every request must present.
+	Token string
+	// Shutdown, if set, is called by POST /api/v1/shutdown.
+	Shutdown func()
+	// AllowNonLoopbackHosts disables the Host header check (only for a node
+	// deliberately exposed beyond loopback).
+	AllowNonLoopbackHosts bool
+	Logger                *slog.Logger
+}
+
+// Server serves a Backend over HTTP.
+type Server struct {
+	b    Backend
+	opts ServerOptions
+	mux  *http.ServeMux
+}
+
+// NewServer returns the API handler for b.
+func NewServer(b Backend, opts ServerOptions) *Server {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	s := &Server{b: b, opts: opts, mux: http.NewServeMux()}
+	s.mux.HandleFunc("GET /api/v1/id", s.handleID)
+	s.mux.HandleFunc("GET /api/v1/peers", s.handlePeers)
+	s.mux.HandleFunc("GET /api/v1/status", s.handleStatus)
+	s.mux.HandleFunc("PUT /api/v1/profile", s.handleSetProfile)
+	s.mux.HandleFunc("DELETE /api/v1/profile", s.handleDeleteProfile)
+	s.mux.HandleFunc("GET /api/v1/profiles/{peer}", s.handleProfile)
+	s.mux.HandleFunc("POST /api/v1/shutdown", s.handleShutdown)
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, NotFound(fmt.Sprintf("no API endpoint %s %s", r.Method, r.URL.Path)))
+	})
+	return s
+}
+
+// ServeHTTP checks the Host header and the token, then routes.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !s.opts.AllowNonLoopbackHosts && !isLoopbackHost(r.Host) {
+		// Defeats DNS rebinding: a page on evil.example resolving to
+		// 127.0.0.1 still sends Host: evil.example.
+		writeError(w, &Error{Status: http.StatusForbidden, Code: CodeForbidden, Message: "host not allowed"})
+		return
+	}
+	if !s.authorized(r) {
+		writeError(w, &Error{Status: http.StatusUnauthorized, Code: CodeUnauthorized,
+			Message: "missing or wrong API token (the CLI reads it from api.token in the data directory)"})
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	s.mux.ServeHTTP(w, r)
+}
+
+func (s *Server) authorized(r *http.Request) bool {
+	tok := r.Header.Get(TokenHeader)
+	if tok == "" {
+		if a, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+			tok = a
+		}
+	}
+	return s.opts.Token != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(s.opts.Token)) == 1
+}
+
+func isLoopbackHost(hostport string) bool {
+	host, _, err := net.SplitHostPort(hostport)
+	if err != nil {
+		host = hostport
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return ip != nil && ip.IsLoopback()
+}
+
+func (s *Server) handleID(w http.ResponseWriter, r *http.Request) {
+	v, err := s.b.ID(r.Context())
+	respond(w, v, err)
+}
+
+func (s *Server) handlePeers(w http.ResponseWriter, r *http.Request) {
+	v, err := s.b.Peers(r.Context())
+	if v == nil {
+		v = []Peer{}
+	}
+	respond(w, v, err)
+}
+
+func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
+	v, err := s.b.Status(r.Context())
+	respond(w, v, err)
+}
+
+func (s *Server) handleSetProfile(w http.ResponseWriter, r *http.Request) {
+	var in ProfileInput
+	if !decodeBody(w, r, &in) {
+		return
+	}
+	v, err := s.b.SetProfile(r.Context(), in)
+	respond(w, v, err)
+}
+
+func (s *Server) handleDeleteProfile(w http.ResponseWriter, r *http.Request) {
+	err := s.b.DeleteProfile(r.Context(), r.URL.Query().Get("community"))
+	respond(w, map[string]string{"status": "deleted"}, err)
+}
+
+func (s *Server) handleProfile(w http.ResponseWriter, r *http.Request) {
+	p := r.PathValue("peer")
+	if p == "self" {
+		p = ""
+	}
+	v, err := s.b.Profile(r.Context(), p, r.URL.Query().Get("community"))
+	respond(w, v, err)
+}
+
+func (s *Server) handleShutdown(w http.ResponseWriter, r *http.Request) {
+	if s.opts.Shutdown == nil {
+		writeError(w, &Error{Status: http.StatusNotImplemented, Code: CodeUnavailable, Message: "shutdown not available"})
+		return
+	}
+	respond(w, map[string]string{"status": "shutting down"}, nil)
+	s.opts.Shutdown()
+}
+
+// decodeBody reads a JSON body strictly: size-capped, unknown fields
+// refused, exactly one value.
+func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+		writeError(w, &Error{Status: http.StatusUnsupportedMediaType, Code: CodeBadRequest, Message: "body must be application/json"})
+		return false
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, MaxBodySize)
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			writeError(w, &Error{Status: http.StatusRequestEntityTooLarge, Code: CodeTooLarge,
+				Message: fmt.Sprintf("request body larger than %d bytes", MaxBodySize)})
+			return false
+		}
+		writeError(w, BadRequest("malformed JSON body: "+err.Error()))
+		return false
+	}
+	if dec.More() {
+		writeError(w, BadRequest("malformed JSON body: more than one value"))
+		return false
+	}
+	return true
+}
+
+func respond(w http.ResponseWriter, v any, err error) {
+	if err != nil {
+		writeError(w, asError(err))
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, e *Error) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(e.Status)
+	_ = json.NewEncoder(w).Encode(e)
+}

@@ -1,0 +1,283 @@
+package node
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/mentormesh/mentormesh/mentorship"
+	"github.com/mentormesh/mentormesh/node/api"
+	"github.com/mentormesh/mentormesh/store"
+	"github.com/mentormesh/mentormesh/sync/record"
+)
+
+// netView is what Local needs from the running node's network side; nil
+// when the store is opened without a node (offline CLI commands).
+type netView interface {
+	addrs() []string
+	peers() []api.Peer
+	communities() []string
+	ingestStats() api.IngestStats
+	startedAt() time.Time
+	// published is told about every local write so it can go out now.
+	published(rec *record.Record)
+}
+
+// Local implements api.Backend over the store, for a running node or for
+// CLI commands run while no node is running (offline first: what they write
+// waits in the outbox until a node publishes it).
+type Local struct {
+	paths       Paths
+	key         ed25519.PrivateKey
+	author      record.Author
+	store       store.Store
+	communities []string
+	net         netView
+}
+
+var _ api.Backend = (*Local)(nil)
+
+// ID implements api.Backend.
+func (l *Local) ID(ctx context.Context) (api.Identity, error) {
+	id := api.Identity{PeerID: l.author.String(), Addrs: []string{}}
+	if l.net != nil {
+		id.Addrs = l.net.addrs()
+	}
+	return id, nil
+}
+
+// Peers implements api.Backend.
+func (l *Local) Peers(ctx context.Context) ([]api.Peer, error) {
+	if l.net == nil {
+		return []api.Peer{}, nil
+	}
+	return l.net.peers(), nil
+}
+
+// Status implements api.Backend.
+func (l *Local) Status(ctx context.Context) (api.Status, error) {
+	st := api.Status{
+		PeerID:      l.author.String(),
+		DataDir:     l.paths.Dir,
+		Communities: l.joined(),
+		Records:     []api.KindCount{},
+	}
+	counts, err := l.store.Counts(ctx)
+	if err != nil {
+		return st, fmt.Errorf("counting records: %w", err)
+	}
+	for _, c := range counts {
+		st.Records = append(st.Records, api.KindCount{Community: c.Community, Kind: c.Kind, Records: c.Live, Tombstones: c.Tombstones})
+	}
+	err = l.store.Outbox(ctx, func(*record.Record) error { st.Outbox++; return nil })
+	if err != nil {
+		return st, fmt.Errorf("reading outbox: %w", err)
+	}
+	if l.net != nil {
+		st.Running = true
+		t := l.net.startedAt()
+		st.StartedAt = &t
+		st.Peers = len(l.net.peers())
+		st.Ingest = l.net.ingestStats()
+	}
+	return st, nil
+}
+
+func (l *Local) joined() []string {
+	if l.net != nil {
+		return l.net.communities()
+	}
+	return append([]string(nil), l.communities...)
+}
+
+// SetProfile implements api.Backend: it writes a new version of the caller's
+// profile in each target community.
+func (l *Local) SetProfile(ctx context.Context, in api.ProfileInput) (api.Profile, error) {
+	targets := l.joined()
+	if in.Community != "" {
+		if err := l.checkJoined(in.Community); err != nil {
+			return api.Profile{}, err
+		}
+		targets = []string{in.Community}
+	}
+	var first api.Profile
+	for i, c := range targets {
+		p, err := l.setProfileIn(ctx, c, in)
+		if err != nil {
+			return api.Profile{}, err
+		}
+		if i == 0 {
+			first = p
+		}
+	}
+	return first, nil
+}
+
+func (l *Local) setProfileIn(ctx context.Context, community string, in api.ProfileInput) (api.Profile, error) {
+	addr := record.Addr{Community: community, Author: l.author, Kind: mentorship.KindProfile}
+	var prof mentorship.Profile
+	var version uint64
+	cur, err := l.store.Current(ctx, addr)
+	switch {
+	case err == nil:
+		version = cur.Version
+		if !cur.Deleted {
+			if prof, err = mentorship.DecodeProfile(cur.Payload); err != nil {
+				return api.Profile{}, fmt.Errorf("reading current profile: %w", err)
+			}
+		}
+	case !errors.Is(err, store.ErrNotFound):
+		return api.Profile{}, fmt.Errorf("reading current profile: %w", err)
+	}
+	if in.Name != nil {
+		prof.Name = *in.Name
+	}
+	if in.Bio != nil {
+		prof.Bio = *in.Bio
+	}
+	if in.Skills != nil {
+		prof.Skills = *in.Skills
+	}
+	payload, err := prof.Encode()
+	if err != nil {
+		return api.Profile{}, api.BadRequest(err.Error())
+	}
+	rec, err := l.write(ctx, addr, version, false, payload)
+	if err != nil {
+		return api.Profile{}, err
+	}
+	return profileView(rec)
+}
+
+// DeleteProfile implements api.Backend.
+func (l *Local) DeleteProfile(ctx context.Context, community string) error {
+	targets := l.joined()
+	if community != "" {
+		if err := l.checkJoined(community); err != nil {
+			return err
+		}
+		targets = []string{community}
+	}
+	deleted := 0
+	for _, c := range targets {
+		addr := record.Addr{Community: c, Author: l.author, Kind: mentorship.KindProfile}
+		cur, err := l.store.Current(ctx, addr)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("reading current profile: %w", err)
+		}
+		if cur.Deleted {
+			continue
+		}
+		if _, err := l.write(ctx, addr, cur.Version, true, nil); err != nil {
+			return err
+		}
+		deleted++
+	}
+	if deleted == 0 {
+		return api.NotFound("you have no profile to delete")
+	}
+	return nil
+}
+
+// write signs and stores a new version of a record of the caller's. The
+// store flushes it to disk before write returns.
+func (l *Local) write(ctx context.Context, addr record.Addr, prevVersion uint64, deleted bool, payload []byte) (*record.Record, error) {
+	rec, err := record.Sign(l.key, record.Body{
+		Community: addr.Community,
+		Author:    l.author,
+		Kind:      addr.Kind,
+		Key:       addr.Key,
+		Version:   prevVersion + 1,
+		Timestamp: record.Now(),
+		Deleted:   deleted,
+		Payload:   payload,
+	})
+	if err != nil {
+		return nil, api.BadRequest(err.Error())
+	}
+	res, err := l.store.Apply(ctx, rec, store.ApplyOptions{Local: true})
+	if err != nil {
+		return nil, fmt.Errorf("storing record: %w", err)
+	}
+	if !res.Applied {
+		// Only this node writes this author's records, and it read the
+		// current version above; losing means another process raced us.
+		return nil, fmt.Errorf("a newer version of %s was stored concurrently; try again", addr.Kind)
+	}
+	if l.net != nil {
+		l.net.published(rec)
+	}
+	return rec, nil
+}
+
+// Profile implements api.Backend.
+func (l *Local) Profile(ctx context.Context, peerID, community string) (api.Profile, error) {
+	author := l.author
+	// "self" names the caller as in the HTTP API (GET /api/v1/profiles/self),
+	// so `profile show self` answers the same with or without a node.
+	if peerID != "" && peerID != "self" {
+		a, err := record.ParseAuthor(peerID)
+		if err != nil {
+			return api.Profile{}, api.BadRequest(err.Error())
+		}
+		author = a
+	}
+	targets := l.joined()
+	if community != "" {
+		if err := record.CheckCommunity(community); err != nil {
+			return api.Profile{}, api.BadRequest(err.Error())
+		}
+		targets = []string{community}
+	}
+	for _, c := range targets {
+		rec, err := l.store.Current(ctx, record.Addr{Community: c, Author: author, Kind: mentorship.KindProfile})
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return api.Profile{}, fmt.Errorf("reading profile: %w", err)
+		}
+		if rec.Deleted || rec.Expired(time.Now()) {
+			continue
+		}
+		return profileView(rec)
+	}
+	if author == l.author {
+		return api.Profile{}, api.NotFound("you have no profile yet; create one with 'mentormesh profile set --name NAME'")
+	}
+	return api.Profile{}, api.NotFound(fmt.Sprintf("no profile of %s on this node (it may not have reached this node yet)", author))
+}
+
+func (l *Local) checkJoined(community string) error {
+	for _, c := range l.joined() {
+		if c == community {
+			return nil
+		}
+	}
+	return api.BadRequest(fmt.Sprintf("this node is not in community %q (joined: %v)", community, l.joined()))
+}
+
+func profileView(rec *record.Record) (api.Profile, error) {
+	p, err := mentorship.DecodeProfile(rec.Payload)
+	if err != nil {
+		return api.Profile{}, fmt.Errorf("stored profile %s: %w", rec.ID, err)
+	}
+	skills := p.Skills
+	if skills == nil {
+		skills = []string{}
+	}
+	return api.Profile{
+		PeerID:    rec.Author.String(),
+		Community: rec.Community,
+		Name:      p.Name,
+		Bio:       p.Bio,
+		Skills:    skills,
+		Version:   rec.Version,
+		UpdatedAt: rec.Timestamp.UTC(),
+	}, nil
+}

@@ -1,0 +1,419 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/libp2p/go-libp2p"
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/p2p/discovery/mdns"
+	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
+	"github.com/libp2p/go-libp2p/p2p/security/noise"
+	libp2ptls "github.com/libp2p/go-libp2p/p2p/security/tls"
+	quic "github.com/libp2p/go-libp2p/p2p/transport/quic"
+	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
+	ma "github.com/multiformats/go-multiaddr"
+
+	"github.com/mentormesh/mentormesh/node/api"
+	"github.com/mentormesh/mentormesh/store"
+	"github.com/mentormesh/mentormesh/sync/gossip"
+	"github.com/mentormesh/mentormesh/sync/ingest"
+	"github.com/mentormesh/mentormesh/sync/record"
+)
+
+// MDNSServiceName is the DNS-SD service mentormesh nodes announce on the LAN.
+const MDNSServiceName = "_mentormesh._udp"
+
+// Connection manager sizing for a laptop: keep a few dozen connections,
+// trim above a hundred.
+const (
+	connLow   = 32
+	connHigh  = 96
+	dialLimit = 20 // remembered peers dialled at start
+)
+
+type netConfig struct {
+	key     crypto.PrivKey
+	opts    Options
+	store   store.Store
+	pipe    *ingest.Pipeline
+	log     *slog.Logger
+	started time.Time
+}
+
+// netNode is the network half of a node: host, gossip, discovery, and the
+// publisher that drains the outbox.
+type netNode struct {
+	cfg       netConfig
+	h         host.Host
+	g         *gossip.Gossip
+	mdns      mdns.Service
+	log       *slog.Logger
+	ctx       context.Context
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	wake      chan struct{}
+	remember  chan peer.ID
+	bootstrap []peer.AddrInfo
+}
+
+func startNet(cfg netConfig) (*netNode, error) {
+	bootstrap, err := parseBootstrap(cfg.opts.Bootstrap)
+	if err != nil {
+		return nil, err
+	}
+	h, err := newHost(cfg)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	n := &netNode{
+		cfg: cfg, h: h, log: cfg.log, ctx: ctx, cancel: cancel,
+		wake: make(chan struct{}, 1), remember: make(chan peer.ID, 64), bootstrap: bootstrap,
+	}
+	// Gossip gets its own lifetime: it must outlive the loops below, which
+	// publish through it, and stop before the host.
+	n.g, err = gossip.New(context.Background(), h, cfg.pipe, gossip.Options{
+		Logger:     cfg.log.With("subsystem", "gossip"),
+		OnPeerJoin: n.onPeerJoin,
+	})
+	if err != nil {
+		cancel()
+		h.Close()
+		return nil, err
+	}
+	for _, c := range cfg.opts.Communities {
+		if err := n.g.Join(c); err != nil {
+			n.close()
+			return nil, err
+		}
+	}
+	if !cfg.opts.NoMDNS {
+		n.mdns = mdns.NewMdnsService(h, MDNSServiceName, mdnsNotifee{n})
+		if err := n.mdns.Start(); err != nil {
+			n.log.Warn("LAN discovery (mDNS) unavailable", "err", err)
+			n.mdns = nil
+		}
+	}
+	n.wg.Add(3)
+	go n.publishLoop()
+	go n.rememberLoop()
+	go n.connectLoop()
+	return n, nil
+}
+
+func newHost(cfg netConfig) (host.Host, error) {
+	cm, err := connmgr.NewConnManager(connLow, connHigh, connmgr.WithGracePeriod(time.Minute))
+	if err != nil {
+		return nil, err
+	}
+	listen := cfg.opts.Listen
+	explicit := len(listen) > 0
+	if !explicit {
+		listen = DefaultListen
+	}
+	mk := func(addrs []string) (host.Host, error) {
+		return libp2p.New(
+			libp2p.Identity(cfg.key),
+			libp2p.ListenAddrStrings(addrs...),
+			libp2p.Transport(tcp.NewTCPTransport),
+			libp2p.Transport(quic.NewTransport),
+			libp2p.Security(noise.ID, noise.New),
+			libp2p.Security(libp2ptls.ID, libp2ptls.New),
+			libp2p.ConnectionManager(cm),
+			libp2p.UserAgent("mentormesh/"+cfg.opts.Version),
+		)
+	}
+	h, err := mk(listen)
+	if err != nil && !explicit {
+		// The default port is taken (another node on this machine?): any
+		// free port serves as well, peers learn it by discovery.
+		cfg.log.Warn("default port in use, listening on a free port instead", "port", DefaultPort, "err", err)
+		var free []string
+		for _, a := range listen {
+			free = append(free, strings.Replace(a, fmt.Sprintf("/%d", DefaultPort), "/0", 1))
+		}
+		h, err = mk(free)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("starting libp2p host (listen %v): %w", listen, err)
+	}
+	return h, nil
+}
+
+func parseBootstrap(addrs []string) ([]peer.AddrInfo, error) {
+	var out []peer.AddrInfo
+	for _, s := range addrs {
+		m, err := ma.NewMultiaddr(s)
+		if err != nil {
+			return nil, fmt.Errorf("--bootstrap %q is not a multiaddr: %w", s, err)
+		}
+		ai, err := peer.AddrInfoFromP2pAddr(m)
+		if err != nil {
+			return nil, fmt.Errorf("--bootstrap %q must end in /p2p/<peer ID>: %w", s, err)
+		}
+		out = append(out, *ai)
+	}
+	return out, nil
+}
+
+func (n *netNode) close() error {
+	var errs []error
+	if n.mdns != nil {
+		errs = append(errs, n.mdns.Close())
+	}
+	n.cancel()
+	n.wg.Wait()
+	if n.g != nil {
+		errs = append(errs, n.g.Close())
+	}
+	errs = append(errs, n.h.Close())
+	return errors.Join(errs...)
+}
+
+func (n *netNode) communities() []string { return n.g.Communities() }
+
+func (n *netNode) startedAt() time.Time { return n.cfg.started }
+
+func (n *netNode) ingestStats() api.IngestStats {
+	s := n.cfg.pipe.Stats()
+	return api.IngestStats{Accepted: s.Accepted.Load(), Ignored: s.Ignored.Load(), Rejected: s.Rejected.Load()}
+}
+
+func (n *netNode) addrs() []string {
+	suffix := "/p2p/" + n.h.ID().String()
+	out := []string{}
+	for _, a := range n.h.Addrs() {
+		out = append(out, a.String()+suffix)
+	}
+	return out
+}
+
+func (n *netNode) peers() []api.Peer {
+	out := []api.Peer{}
+	topicsOf := map[peer.ID][]string{}
+	for _, c := range n.g.Communities() {
+		for _, p := range n.g.TopicPeers(c) {
+			topicsOf[p] = append(topicsOf[p], c)
+		}
+	}
+	for _, p := range n.h.Network().Peers() {
+		conns := n.h.Network().ConnsToPeer(p)
+		if len(conns) == 0 {
+			continue
+		}
+		ap := api.Peer{PeerID: p.String(), Addrs: []string{}, Communities: topicsOf[p], Direction: conns[0].Stat().Direction.String()}
+		if ap.Communities == nil {
+			ap.Communities = []string{}
+		}
+		for _, c := range conns {
+			ap.Addrs = append(ap.Addrs, c.RemoteMultiaddr().String())
+		}
+		if rtt := n.h.Peerstore().LatencyEWMA(p); rtt > 0 {
+			ap.LatencyMS = float64(rtt.Microseconds()) / 1000
+		}
+		out = append(out, ap)
+	}
+	slices.SortFunc(out, func(a, b api.Peer) int { return strings.Compare(a.PeerID, b.PeerID) })
+	return out
+}
+
+// published wakes the publisher after a local write.
+func (n *netNode) published(*record.Record) { n.poke() }
+
+func (n *netNode) poke() {
+	select {
+	case n.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (n *netNode) onPeerJoin(community string, p peer.ID) {
+	n.log.Debug("peer joined community", "community", community, "peer", p)
+	n.poke() // a new listener: publish what was waiting for one
+	select {
+	case n.remember <- p:
+	default: // it will be remembered next time it joins
+	}
+}
+
+// publishLoop drains the outbox whenever there may be something to send:
+// after a local write, when a peer joins a topic, and every 30 s.
+func (n *netNode) publishLoop() {
+	defer n.wg.Done()
+	t := time.NewTicker(30 * time.Second)
+	defer t.Stop()
+	n.flushOutbox()
+	for {
+		select {
+		case <-n.ctx.Done():
+			return
+		case <-n.wake:
+		case <-t.C:
+		}
+		n.flushOutbox()
+	}
+}
+
+func (n *netNode) flushOutbox() {
+	var sent []record.ID
+	err := n.cfg.store.Outbox(n.ctx, func(rec *record.Record) error {
+		err := n.g.Publish(n.ctx, rec)
+		switch {
+		case err == nil:
+			sent = append(sent, rec.ID)
+		case errors.Is(err, gossip.ErrNoPeers):
+			// Kept for when a peer joins.
+			n.log.Debug("no peers yet; record stays in the outbox", "id", rec.ID)
+		default:
+			n.log.Warn("publishing record", "id", rec.ID, "err", err)
+		}
+		return nil
+	})
+	if err != nil && n.ctx.Err() == nil {
+		n.log.Warn("reading outbox", "err", err)
+	}
+	if len(sent) > 0 {
+		if err := n.cfg.store.RemoveFromOutbox(n.ctx, sent...); err != nil && n.ctx.Err() == nil {
+			n.log.Warn("updating outbox", "err", err)
+		}
+		n.log.Debug("published local records", "count", len(sent))
+	}
+}
+
+// rememberLoop stores peers that share a community, so the node can find
+// them again after a restart without discovery.
+func (n *netNode) rememberLoop() {
+	defer n.wg.Done()
+	for {
+		select {
+		case <-n.ctx.Done():
+			return
+		case p := <-n.remember:
+			var addrs []string
+			for _, a := range n.h.Peerstore().Addrs(p) {
+				if manet := a.String(); !strings.Contains(manet, "/p2p-circuit") {
+					addrs = append(addrs, manet)
+				}
+			}
+			if len(addrs) == 0 {
+				continue
+			}
+			err := n.cfg.store.PutPeer(n.ctx, store.PeerInfo{ID: p.String(), Addrs: addrs, LastSeen: time.Now().UTC()})
+			if err != nil && n.ctx.Err() == nil {
+				n.log.Warn("remembering peer", "peer", p, "err", err)
+			}
+		}
+	}
+}
+
+// connectLoop dials bootstrap and remembered peers at start, then keeps
+// bootstrap peers connected, and falls back to remembered peers whenever
+// the node finds itself alone.
+func (n *netNode) connectLoop() {
+	defer n.wg.Done()
+	n.dialBootstrap()
+	n.dialRemembered()
+	backoff := 5 * time.Second
+	for {
+		t := time.NewTimer(backoff + rand.N(backoff/2))
+		select {
+		case <-n.ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		n.dialBootstrap()
+		if len(n.h.Network().Peers()) == 0 {
+			n.dialRemembered()
+			backoff = min(2*backoff, 5*time.Minute)
+		} else {
+			backoff = 30 * time.Second
+		}
+	}
+}
+
+func (n *netNode) dialBootstrap() {
+	var wg sync.WaitGroup
+	for _, ai := range n.bootstrap {
+		if n.h.Network().Connectedness(ai.ID) == network.Connected {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			n.connect(ai, "bootstrap")
+		}()
+	}
+	wg.Wait()
+}
+
+func (n *netNode) dialRemembered() {
+	known, err := n.cfg.store.Peers(n.ctx)
+	if err != nil {
+		if n.ctx.Err() == nil {
+			n.log.Warn("reading remembered peers", "err", err)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	for i, kp := range known {
+		if i == dialLimit {
+			break
+		}
+		id, err := peer.Decode(kp.ID)
+		if err != nil || id == n.h.ID() || n.h.Network().Connectedness(id) == network.Connected {
+			continue
+		}
+		ai := peer.AddrInfo{ID: id}
+		for _, s := range kp.Addrs {
+			if m, err := ma.NewMultiaddr(s); err == nil {
+				ai.Addrs = append(ai.Addrs, m)
+			}
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			n.connect(ai, "remembered")
+		}()
+	}
+	wg.Wait()
+}
+
+func (n *netNode) connect(ai peer.AddrInfo, how string) {
+	if ai.ID == n.h.ID() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(n.ctx, 15*time.Second)
+	defer cancel()
+	if err := n.h.Connect(ctx, ai); err != nil {
+		if n.ctx.Err() == nil {
+			n.log.Debug("could not connect", "via", how, "peer", ai.ID, "err", err)
+		}
+		return
+	}
+	n.log.Info("connected", "via", how, "peer", ai.ID)
+}
+
+type mdnsNotifee struct{ n *netNode }
+
+func (m mdnsNotifee) HandlePeerFound(ai peer.AddrInfo) {
+	if ai.ID == m.n.h.ID() || m.n.h.Network().Connectedness(ai.ID) == network.Connected {
+		return
+	}
+	m.n.wg.Add(1)
+	go func() {
+		defer m.n.wg.Done()
+		m.n.connect(ai, "mdns")
+	}()
+}

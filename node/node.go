@@ -1,0 +1,239 @@
+// Package node is mentormesh's composition root: it opens the data
+// directory, builds the libp2p host, the store, the ingest pipeline, gossip
+// and discovery, serves the local API, and stops them all in order.
+package node
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/crypto"
+
+	"github.com/mentormesh/mentormesh/mentorship"
+	"github.com/mentormesh/mentormesh/store"
+	"github.com/mentormesh/mentormesh/sync/ingest"
+	"github.com/mentormesh/mentormesh/sync/record"
+)
+
+// Defaults.
+const (
+	DefaultCommunity = "sociocracy"
+	DefaultAPIAddr   = "127.0.0.1:4748"
+	DefaultPort      = 4747
+)
+
+// DefaultListen are the addresses a node listens on unless told otherwise:
+// TCP and QUIC on all interfaces, IPv4 and IPv6.
+var DefaultListen = []string{
+	fmt.Sprintf("/ip4/0.0.0.0/tcp/%d", DefaultPort),
+	fmt.Sprintf("/ip4/0.0.0.0/udp/%d/quic-v1", DefaultPort),
+	fmt.Sprintf("/ip6/::/tcp/%d", DefaultPort),
+	fmt.Sprintf("/ip6/::/udp/%d/quic-v1", DefaultPort),
+}
+
+// Options configure a node. Zero values take the documented defaults.
+type Options struct {
+	// DataDir is the data directory; it is initialised if new.
+	DataDir string
+	// Listen are libp2p multiaddrs to listen on (default DefaultListen; if
+	// the default port is taken a free one is used).
+	Listen []string
+	// Bootstrap are multiaddrs (ending in /p2p/ID) of peers to connect to.
+	Bootstrap []string
+	// Communities to join (default [DefaultCommunity]).
+	Communities []string
+	// NoMDNS turns LAN discovery off.
+	NoMDNS bool
+	// APIAddr is the local API's host:port (default DefaultAPIAddr); port 0
+	// picks a free one. It must be a loopback address unless
+	// AllowNonLoopbackAPI is set.
+	APIAddr             string
+	AllowNonLoopbackAPI bool
+	// Version is reported to peers in the libp2p user agent.
+	Version string
+	Logger  *slog.Logger
+}
+
+func (o *Options) setDefaults() {
+	if len(o.Communities) == 0 {
+		o.Communities = []string{DefaultCommunity}
+	}
+	if o.APIAddr == "" {
+		o.APIAddr = DefaultAPIAddr
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Version == "" {
+		o.Version = "dev"
+	}
+}
+
+// Node is a running mentormesh node.
+type Node struct {
+	opts    Options
+	paths   Paths
+	log     *slog.Logger
+	lock    *dirLock
+	store   *store.Badger
+	net     *netNode
+	local   *Local
+	apiLn   net.Listener
+	apiSrv  *http.Server
+	started time.Time
+
+	shutdownOnce sync.Once
+	shutdownReq  chan struct{}
+	closeOnce    sync.Once
+	closeErr     error
+}
+
+// Start opens the data directory and starts the node. It returns once the
+// node is ready: API listening, communities joined. Close stops it.
+func Start(opts Options) (*Node, error) {
+	opts.setDefaults()
+	paths, err := NewPaths(opts.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range opts.Communities {
+		if err := record.CheckCommunity(c); err != nil {
+			return nil, fmt.Errorf("--community: %w", err)
+		}
+	}
+	apiAddr, err := checkAPIAddr(opts.APIAddr, opts.AllowNonLoopbackAPI)
+	if err != nil {
+		return nil, err
+	}
+	n := &Node{opts: opts, paths: paths, log: opts.Logger, started: time.Now(), shutdownReq: make(chan struct{})}
+	if err := n.start(apiAddr); err != nil {
+		_ = n.Close()
+		return nil, err
+	}
+	return n, nil
+}
+
+func (n *Node) start(apiAddr string) (err error) {
+	paths, opts := n.paths, n.opts
+	if _, err := Init(paths); err != nil {
+		return err
+	}
+	if n.lock, err = lockDir(paths, "mentormesh run"); err != nil {
+		return err
+	}
+	key, err := LoadKey(paths)
+	if err != nil {
+		return err
+	}
+	token, err := LoadToken(paths)
+	if err != nil {
+		return err
+	}
+	if n.store, err = store.OpenBadger(paths.StoreDir(), store.BadgerOptions{Logger: n.log.With("subsystem", "badger")}); err != nil {
+		return fmt.Errorf("opening store: %w", err)
+	}
+	edKey, author, err := edKeys(key)
+	if err != nil {
+		return err
+	}
+	n.local = &Local{paths: paths, key: edKey, author: author, store: n.store, communities: opts.Communities}
+	pipe := ingest.New(storeAdapter{n.store}, mentorship.Kinds{}, ingest.Options{
+		Joined:        func(c string) bool { return slices.Contains(opts.Communities, c) },
+		IsUnknownKind: func(err error) bool { return errors.Is(err, mentorship.ErrUnknownKind) },
+	})
+	if n.net, err = startNet(netConfig{
+		key: key, opts: opts, store: n.store, pipe: pipe, log: n.log, started: n.started,
+	}); err != nil {
+		return err
+	}
+	n.local.net = n.net
+	if err := n.startAPI(apiAddr, token); err != nil {
+		return err
+	}
+	return nil
+}
+
+// edKeys returns the raw Ed25519 key and author of a libp2p key.
+func edKeys(key crypto.PrivKey) (ed25519.PrivateKey, record.Author, error) {
+	raw, err := key.Raw()
+	if err != nil || len(raw) != ed25519.PrivateKeySize {
+		return nil, record.Author{}, fmt.Errorf("identity is not an Ed25519 key")
+	}
+	author, err := record.AuthorFromPubKey(key.GetPublic())
+	if err != nil {
+		return nil, record.Author{}, err
+	}
+	return ed25519.PrivateKey(raw), author, nil
+}
+
+// Local returns the node's API backend.
+func (n *Node) Local() *Local { return n.local }
+
+// PeerID returns the node's peer ID.
+func (n *Node) PeerID() string { return n.local.author.String() }
+
+// Addrs returns the node's full multiaddrs.
+func (n *Node) Addrs() []string { return n.net.addrs() }
+
+// APIAddr returns the address the API listens on.
+func (n *Node) APIAddr() string { return n.apiLn.Addr().String() }
+
+// Paths returns the node's data directory layout.
+func (n *Node) Paths() Paths { return n.paths }
+
+// ShutdownRequested is closed when a client asks the node to stop
+// (POST /api/v1/shutdown). The owner of the node then calls Close.
+func (n *Node) ShutdownRequested() <-chan struct{} { return n.shutdownReq }
+
+// Close stops the node: API first (no new writes), then the network, then
+// the store, then the lock. It is safe to call more than once.
+func (n *Node) Close() error {
+	n.closeOnce.Do(func() {
+		var errs []error
+		if n.apiSrv != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			errs = append(errs, n.apiSrv.Shutdown(ctx))
+			cancel()
+		}
+		if n.net != nil {
+			errs = append(errs, n.net.close())
+		}
+		if n.store != nil {
+			errs = append(errs, n.store.Close())
+		}
+		// api.json goes last but one: `mentormesh shutdown` waits for it to
+		// disappear and then reports the data directory free. Removing it
+		// before the lock is released keeps a node that starts next from
+		// having its api.json removed by this one.
+		if n.apiSrv != nil {
+			removeAPIFile(n.paths)
+		}
+		errs = append(errs, n.lock.unlock())
+		n.closeErr = errors.Join(errs...)
+	})
+	return n.closeErr
+}
+
+func (n *Node) requestShutdown() {
+	n.shutdownOnce.Do(func() { close(n.shutdownReq) })
+}
+
+// storeAdapter gives the ingest pipeline the narrow view it declares.
+type storeAdapter struct{ s store.Store }
+
+func (a storeAdapter) CurrentMeta(ctx context.Context, addr record.Addr) (record.Meta, bool, error) {
+	return a.s.CurrentMeta(ctx, addr)
+}
+
+func (a storeAdapter) ApplyRemote(ctx context.Context, rec *record.Record) (bool, error) {
+	res, err := a.s.Apply(ctx, rec, store.ApplyOptions{})
+	return res.Applied, err
+}

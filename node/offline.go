@@ -1,0 +1,70 @@
+package node
+
+import (
+	"fmt"
+
+	"github.com/mentormesh/mentormesh/store"
+	"github.com/mentormesh/mentormesh/sync/record"
+)
+
+// Offline is a data directory opened without a node: CLI commands use it
+// when no node is running. Writes land in the store and the outbox; the node
+// publishes them when it next starts.
+type Offline struct {
+	*Local
+	lock  *dirLock
+	store *store.Badger
+}
+
+// OpenOffline opens the data directory for one CLI command. It fails with a
+// *LockedError if a node (or another command) holds it.
+func OpenOffline(dataDir, command string, communities []string) (*Offline, error) {
+	if len(communities) == 0 {
+		communities = []string{DefaultCommunity}
+	}
+	for _, c := range communities {
+		if err := record.CheckCommunity(c); err != nil {
+			return nil, fmt.Errorf("--community: %w", err)
+		}
+	}
+	p, err := NewPaths(dataDir)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := Init(p); err != nil {
+		return nil, err
+	}
+	lock, err := lockDir(p, command)
+	if err != nil {
+		return nil, err
+	}
+	key, err := LoadKey(p)
+	if err != nil {
+		lock.unlock()
+		return nil, err
+	}
+	edKey, author, err := edKeys(key)
+	if err != nil {
+		lock.unlock()
+		return nil, err
+	}
+	st, err := store.OpenBadger(p.StoreDir(), store.BadgerOptions{})
+	if err != nil {
+		lock.unlock()
+		return nil, fmt.Errorf("opening store: %w", err)
+	}
+	return &Offline{
+		Local: &Local{paths: p, key: edKey, author: author, store: st, communities: communities},
+		lock:  lock,
+		store: st,
+	}, nil
+}
+
+// Close closes the store and releases the data directory.
+func (o *Offline) Close() error {
+	err := o.store.Close()
+	if uerr := o.lock.unlock(); err == nil {
+		err = uerr
+	}
+	return err
+}

@@ -1,0 +1,103 @@
+// Package store keeps mentormesh's records on disk in Badger, plus the few
+// pieces of node state that must survive a restart (known peers, the outbox
+// of local writes not yet published).
+//
+// The store holds only the current record of each address
+// (community, author, kind, key): applying a newer version replaces the older
+// one in the same transaction, so storage grows with the number of keys, not
+// with the number of updates. Tombstones are current records too and are
+// kept, so a stale peer cannot resurrect what was deleted.
+//
+// Memory is the in-memory twin; both are held to the suite in store/storetest.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/mentormesh/mentormesh/sync/record"
+)
+
+// ErrNotFound is returned when no record exists at an address or ID.
+var ErrNotFound = errors.New("not found")
+
+// ApplyOptions qualify a write.
+type ApplyOptions struct {
+	// Local marks a record written by this node's own user. Local writes are
+	// flushed to stable storage before Apply returns (the user is told the
+	// write succeeded), and the record is put in the outbox in the same
+	// transaction, to be published when the node has peers.
+	Local bool
+}
+
+// ApplyResult says what Apply did.
+type ApplyResult struct {
+	// Applied is true if the record became the current one at its address.
+	Applied bool
+	// Previous is the record it replaced, if any (zero Meta otherwise).
+	Previous record.Meta
+	// HadPrevious tells whether Previous is set.
+	HadPrevious bool
+}
+
+// Query selects current records. Community is required; Kind and Author
+// narrow the scan (Author requires Kind).
+type Query struct {
+	Community string
+	Kind      string
+	Author    *record.Author
+}
+
+// PeerInfo is a peer the node has been connected to, remembered so the node
+// can reconnect after a restart.
+type PeerInfo struct {
+	ID       string    `json:"id"`
+	Addrs    []string  `json:"addrs"`
+	LastSeen time.Time `json:"last_seen"`
+}
+
+// KindCount is the number of current records of one kind in one community,
+// tombstones counted apart.
+type KindCount struct {
+	Community  string
+	Kind       string
+	Live       int
+	Tombstones int
+}
+
+// Store is what both implementations provide. All methods are safe for
+// concurrent use.
+type Store interface {
+	// Apply makes rec the current record at its address if it is newer
+	// (record.Meta.Compare) than the current one, atomically with every
+	// index update. Applying the same or an older record is a no-op that
+	// returns Applied=false and no error. rec must already be verified.
+	Apply(ctx context.Context, rec *record.Record, opts ApplyOptions) (ApplyResult, error)
+	// Current returns the current record at addr, or ErrNotFound.
+	Current(ctx context.Context, addr record.Addr) (*record.Record, error)
+	// CurrentMeta returns the version and ID of the current record at addr;
+	// ok is false if there is none.
+	CurrentMeta(ctx context.Context, addr record.Addr) (meta record.Meta, ok bool, err error)
+	// Has reports whether the record with this ID is current in the store.
+	Has(ctx context.Context, id record.ID) (bool, error)
+	// List calls fn for each current record matching q (tombstones
+	// included), in address order, stopping at the first error fn returns.
+	List(ctx context.Context, q Query, fn func(*record.Record) error) error
+	// Counts returns the number of current records per community and kind.
+	Counts(ctx context.Context) ([]KindCount, error)
+
+	// Outbox calls fn for each record in the outbox (local writes not yet
+	// published). Records superseded since are no longer listed.
+	Outbox(ctx context.Context, fn func(*record.Record) error) error
+	// RemoveFromOutbox removes the records with these IDs from the outbox.
+	RemoveFromOutbox(ctx context.Context, ids ...record.ID) error
+
+	// PutPeer remembers (or refreshes) a peer.
+	PutPeer(ctx context.Context, p PeerInfo) error
+	// Peers returns remembered peers, most recently seen first.
+	Peers(ctx context.Context) ([]PeerInfo, error)
+
+	// Close releases the store.
+	Close() error
+}
