@@ -86,6 +86,11 @@ func checkText(what, s string, max int, multiline bool) error {
 		if unicode.IsControl(r) && !(multiline && (r == '\n' || r == '\t')) {
 			return fmt.Errorf("%w profile: %s contains a control character", ErrInvalid, what)
 		}
+		// Bidirectional overrides and isolates can make a name display as
+		// something else (a right-to-left override reverses what follows).
+		if unicode.Is(unicode.Bidi_Control, r) {
+			return fmt.Errorf("%w profile: %s contains a bidirectional control character (U+%04X)", ErrInvalid, what, r)
+		}
 	}
 	return nil
 }

@@ -328,3 +328,12 @@ func TestValidatePayload(t *testing.T) {
 		})
 	}
 }
+
+func TestValidateRefusesBidiControls(t *testing.T) {
+	for _, name := range []string{"Ada\u202Eecilà", "\u2067Ada", "Ada\u200F"} {
+		err := mentorship.Profile{Name: name}.Validate()
+		if !errors.Is(err, mentorship.ErrInvalid) {
+			t.Errorf("Validate(name %q) = %v, want ErrInvalid", name, err)
+		}
+	}
+}

@@ -247,10 +247,14 @@ func (l *Local) Profile(ctx context.Context, peerID, community string) (api.Prof
 		}
 		return profileView(rec)
 	}
-	if author == l.author {
-		return api.Profile{}, api.NotFound("you have no profile yet; create one with 'mentormesh profile set --name NAME'")
+	where := ""
+	if community != "" {
+		where = fmt.Sprintf(" in community %q", community)
 	}
-	return api.Profile{}, api.NotFound(fmt.Sprintf("no profile of %s on this node (it may not have reached this node yet)", author))
+	if author == l.author {
+		return api.Profile{}, api.NotFound(fmt.Sprintf("you have no profile%s yet; create one with 'mentormesh profile set --name NAME'", where))
+	}
+	return api.Profile{}, api.NotFound(fmt.Sprintf("no profile of %s%s on this node (it may not have reached this node yet)", author, where))
 }
 
 func (l *Local) checkJoined(community string) error {

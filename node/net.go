@@ -84,8 +84,9 @@ func startNet(cfg netConfig) (*netNode, error) {
 	// Gossip gets its own lifetime: it must outlive the loops below, which
 	// publish through it, and stop before the host.
 	n.g, err = gossip.New(context.Background(), h, cfg.pipe, gossip.Options{
-		Logger:     cfg.log.With("subsystem", "gossip"),
-		OnPeerJoin: n.onPeerJoin,
+		Logger:       cfg.log.With("subsystem", "gossip"),
+		PubSubLogger: libraryLogger(cfg.log, "pubsub"),
+		OnPeerJoin:   n.onPeerJoin,
 	})
 	if err != nil {
 		cancel()

@@ -237,3 +237,9 @@ func (a storeAdapter) ApplyRemote(ctx context.Context, rec *record.Record) (bool
 	res, err := a.s.Apply(ctx, rec, store.ApplyOptions{})
 	return res.Applied, err
 }
+
+func (a storeAdapter) ApplyRemoteBatch(ctx context.Context, recs []*record.Record) ([]bool, error) {
+	return a.s.ApplyBatch(ctx, recs)
+}
+
+var _ ingest.BatchStore = storeAdapter{}

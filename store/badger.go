@@ -16,6 +16,11 @@ type Badger struct {
 	db  *badger.DB
 	log *slog.Logger
 
+	// txnMaxCount and txnMaxSize are the limits on a transaction's entries
+	// and size by which ApplyBatch plans its transactions: Badger's own,
+	// which tests may raise to make ApplyBatch overflow a transaction.
+	txnMaxCount, txnMaxSize int64
+
 	stopGC chan struct{} // closed by Close
 	gcDone chan struct{} // closed when the GC goroutine has returned
 
@@ -65,35 +70,44 @@ func (b *Badger) Apply(ctx context.Context, rec *record.Record, opts ApplyOption
 func (b *Badger) applyTxn(ck []byte, rec *record.Record, local bool) (ApplyResult, error) {
 	var res ApplyResult
 	err := b.db.Update(func(txn *badger.Txn) error {
-		res = ApplyResult{}
-		prev, ok, err := txnMeta(txn, ck)
-		if err != nil {
-			return err
-		}
-		if ok {
-			if rec.Meta().Compare(prev) <= 0 {
-				return nil
-			}
-			if err := txn.Delete(idKey(prev.ID)); err != nil {
-				return fmt.Errorf("unindexing record %s: %w", prev.ID, err)
-			}
-		}
-		e := badger.NewEntry(ck, encodeCurrent(rec)).WithMeta(flagsOf(rec))
-		if err := txn.SetEntry(e); err != nil {
-			return fmt.Errorf("writing record: %w", err)
-		}
-		if err := txn.Set(idKey(rec.ID), ck); err != nil {
-			return fmt.Errorf("indexing record: %w", err)
-		}
-		if local {
-			if err := txn.Set(outboxKey(rec.ID), nil); err != nil {
-				return fmt.Errorf("adding record to outbox: %w", err)
-			}
-		}
-		res = ApplyResult{Applied: true, Previous: prev, HadPrevious: ok}
-		return nil
+		var err error
+		res, err = applyInTxn(txn, ck, rec, local)
+		return err
 	})
 	return res, err
+}
+
+// applyInTxn applies rec, whose c/ key is ck, inside txn: it reads the
+// current version (which, inside an update transaction, includes what txn
+// itself has written) and writes the record and its index entries if rec is
+// newer. It makes at most the three writes recordTxnSize accounts for. On
+// error, some of them may have been made: txn must then be discarded.
+func applyInTxn(txn *badger.Txn, ck []byte, rec *record.Record, local bool) (ApplyResult, error) {
+	prev, ok, err := txnMeta(txn, ck)
+	if err != nil {
+		return ApplyResult{}, err
+	}
+	if ok {
+		if rec.Meta().Compare(prev) <= 0 {
+			return ApplyResult{}, nil
+		}
+		if err := txn.Delete(idKey(prev.ID)); err != nil {
+			return ApplyResult{}, fmt.Errorf("unindexing record %s: %w", prev.ID, err)
+		}
+	}
+	e := badger.NewEntry(ck, encodeCurrent(rec)).WithMeta(flagsOf(rec))
+	if err := txn.SetEntry(e); err != nil {
+		return ApplyResult{}, fmt.Errorf("writing record: %w", err)
+	}
+	if err := txn.Set(idKey(rec.ID), ck); err != nil {
+		return ApplyResult{}, fmt.Errorf("indexing record: %w", err)
+	}
+	if local {
+		if err := txn.Set(outboxKey(rec.ID), nil); err != nil {
+			return ApplyResult{}, fmt.Errorf("adding record to outbox: %w", err)
+		}
+	}
+	return ApplyResult{Applied: true, Previous: prev, HadPrevious: ok}, nil
 }
 
 // txnMeta reads the version and ID stored under the c/ key ck.

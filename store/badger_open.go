@@ -93,7 +93,14 @@ func OpenBadger(dir string, opts BadgerOptions) (*Badger, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("opening store in %s: %w", dir, err)
 	}
-	b := &Badger{db: db, log: log, stopGC: make(chan struct{}), gcDone: make(chan struct{})}
+	b := &Badger{
+		db:          db,
+		log:         log,
+		txnMaxCount: db.MaxBatchCount(),
+		txnMaxSize:  db.MaxBatchSize(),
+		stopGC:      make(chan struct{}),
+		gcDone:      make(chan struct{}),
+	}
 	if opts.InMemory {
 		close(b.gcDone) // value-log GC does not apply in memory
 	} else {

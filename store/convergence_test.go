@@ -20,8 +20,8 @@ import (
 )
 
 // Replicas that receive the same records, in any order and with any
-// duplicates, must end with the same current records: the maximum by
-// record.Meta.Compare at each address.
+// duplicates, one by one or in batches, must end with the same current
+// records: the maximum by record.Meta.Compare at each address.
 
 func TestConvergenceMemory(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
@@ -147,11 +147,36 @@ func checkConvergence(rt *rapid.T, open func(replica int) store.Store) {
 		extra := rapid.SliceOfN(rapid.IntRange(0, len(recs)-1), 0, 10).Draw(rt, fmt.Sprintf("duplicates %d", replica))
 		delivery := rapid.Permutation(append(slices.Clone(indexes), extra...)).Draw(rt, fmt.Sprintf("delivery %d", replica))
 
+		// Replica 0 receives the records through Apply, replica 1 through
+		// ApplyBatch in chunks of random sizes, replica 2 through either,
+		// chunk by chunk. Either way each record must be reported applied
+		// exactly when it is newer than what came before it.
 		s := open(replica)
-		for _, i := range delivery {
-			if _, err := s.Apply(ctx, recs[i], store.ApplyOptions{}); err != nil {
+		seen := make(map[record.Addr]record.Meta)
+		for pos := 0; pos < len(delivery); {
+			batch := replica == 1 || (replica == 2 && rapid.Bool().Draw(rt, "batch"))
+			n := 1
+			if batch {
+				n = rapid.IntRange(1, len(delivery)-pos).Draw(rt, "chunk")
+			}
+			chunk := delivery[pos : pos+n]
+			pos += n
+			applied, err := deliver(ctx, s, recs, chunk, batch)
+			if err != nil {
 				_ = s.Close()
-				rt.Fatalf("replica %d: Apply(records[%d]): %v", replica, i, err)
+				rt.Fatalf("replica %d: delivering records %v (batch %v): %v", replica, chunk, batch, err)
+			}
+			for j, i := range chunk {
+				m := recs[i].Meta()
+				prev, ok := seen[recs[i].Addr()]
+				want := !ok || m.Compare(prev) > 0
+				if want {
+					seen[recs[i].Addr()] = m
+				}
+				if applied[j] != want {
+					_ = s.Close()
+					rt.Fatalf("replica %d: records[%d] reported applied=%v (batch %v), want %v", replica, i, applied[j], batch, want)
+				}
 			}
 		}
 		var got []record.ID
@@ -179,6 +204,27 @@ func checkConvergence(rt *rapid.T, open func(replica int) store.Store) {
 			rt.Fatalf("replica %d: Counts = %+v, want %+v", replica, gotCounts, want)
 		}
 	}
+}
+
+// deliver applies the records recs[i] for i in idx to s, in one ApplyBatch
+// or one by one with Apply, and returns what each reported.
+func deliver(ctx context.Context, s store.Store, recs []*record.Record, idx []int, batch bool) ([]bool, error) {
+	chunk := make([]*record.Record, len(idx))
+	for j, i := range idx {
+		chunk[j] = recs[i]
+	}
+	if batch {
+		return s.ApplyBatch(ctx, chunk)
+	}
+	applied := make([]bool, len(chunk))
+	for j, r := range chunk {
+		res, err := s.Apply(ctx, r, store.ApplyOptions{})
+		if err != nil {
+			return nil, err
+		}
+		applied[j] = res.Applied
+	}
+	return applied, nil
 }
 
 // counter computes the expected Counts of one community.

@@ -77,20 +77,39 @@ func (m *Memory) Apply(ctx context.Context, rec *record.Record, opts ApplyOption
 		return ApplyResult{}, fmt.Errorf("applying record %s: %w", rec.ID, err)
 	}
 	defer m.mu.Unlock()
+	return m.applyLocked(rec, opts.Local), nil
+}
+
+// ApplyBatch implements Store. The whole batch is applied under one lock:
+// readers see none of it or all of it.
+func (m *Memory) ApplyBatch(ctx context.Context, recs []*record.Record) ([]bool, error) {
+	applied := make([]bool, len(recs))
+	if err := m.lock(ctx); err != nil {
+		return applied, fmt.Errorf("applying %d records: %w", len(recs), err)
+	}
+	defer m.mu.Unlock()
+	for i, rec := range recs {
+		applied[i] = m.applyLocked(rec, false).Applied
+	}
+	return applied, nil
+}
+
+// applyLocked applies rec. The caller holds the write lock.
+func (m *Memory) applyLocked(rec *record.Record, local bool) ApplyResult {
 	ck := string(currentKey(rec.Addr()))
 	prev, ok := m.current[ck]
 	if ok {
 		if rec.Meta().Compare(prev.meta) <= 0 {
-			return ApplyResult{}, nil
+			return ApplyResult{}
 		}
 		delete(m.ids, prev.meta.ID)
 	}
 	m.current[ck] = memEntry{raw: bytes.Clone(rec.Raw), meta: rec.Meta(), deleted: rec.Deleted}
 	m.ids[rec.ID] = ck
-	if opts.Local {
+	if local {
 		m.outbox[rec.ID] = struct{}{}
 	}
-	return ApplyResult{Applied: true, Previous: prev.meta, HadPrevious: ok}, nil
+	return ApplyResult{Applied: true, Previous: prev.meta, HadPrevious: ok}
 }
 
 // decode returns a fresh record decoded from a copy of the stored bytes.

@@ -74,6 +74,28 @@ type Store interface {
 	// index update. Applying the same or an older record is a no-op that
 	// returns Applied=false and no error. rec must already be verified.
 	Apply(ctx context.Context, rec *record.Record, opts ApplyOptions) (ApplyResult, error)
+	// ApplyBatch applies recs as Apply would (non-local), in as few
+	// transactions as fit Badger's transaction size limit, and reports for
+	// each record whether it became current. Records later in the batch see
+	// the effect of earlier ones (two versions of one address in one batch:
+	// the newer wins, whatever their order). All records must be verified.
+	//
+	// The outcome is exactly that of calling Apply (non-local) on each
+	// record in slice order, and applied[i] is what that call would have
+	// returned as Applied: true if recs[i] became current when its turn
+	// came, even if a later record of the batch then replaced it (it is
+	// then neither current nor Has when ApplyBatch returns). Duplicates and
+	// records no newer than the current one report false.
+	//
+	// Each record is applied atomically with its index updates, but the
+	// batch as a whole need not be: Badger commits it in consecutive
+	// transactions (checking ctx between them), so a concurrent reader may
+	// see part of it applied, and an error may come after part of it was
+	// committed. applied always has len(recs) entries; on error, those that
+	// are true were applied, and the records whose transaction did not
+	// commit report false. Applying the batch again is safe. If ctx is done
+	// before the call, nothing is applied.
+	ApplyBatch(ctx context.Context, recs []*record.Record) (applied []bool, err error)
 	// Current returns the current record at addr, or ErrNotFound.
 	Current(ctx context.Context, addr record.Addr) (*record.Record, error)
 	// CurrentMeta returns the version and ID of the current record at addr;

@@ -25,13 +25,13 @@ func idCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			if !b.online {
+				printf(c.App.ErrWriter, "No node is running: addresses are known once 'mentormesh run' is started.\n")
+			}
 			return emit(c, id, func(w io.Writer) {
 				printf(w, "%s\n", id.PeerID)
 				for _, a := range id.Addrs {
 					printf(w, "  %s\n", a)
-				}
-				if !b.online {
-					printf(c.App.ErrWriter, "(no node is running: addresses are known once 'mentormesh run' is started)\n")
 				}
 			})
 		},
@@ -54,12 +54,11 @@ func peersCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			if !b.online {
+				printf(c.App.ErrWriter, "No node is running; start one with 'mentormesh run'.\n")
+			}
 			return emit(c, peers, func(w io.Writer) {
-				if !b.online {
-					printf(c.App.ErrWriter, "No node is running; start one with 'mentormesh run'.\n")
-					return
-				}
-				if len(peers) == 0 {
+				if len(peers) == 0 && b.online {
 					printf(w, "No peers connected.\n")
 					return
 				}

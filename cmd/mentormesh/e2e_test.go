@@ -5,6 +5,7 @@ package main_test
 // with CLI commands, as a user would.
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
@@ -88,7 +89,7 @@ func tcpAddr(t *testing.T, n *harness.Node) string {
 // member of the community's topic.
 func waitPeers(t *testing.T, n *harness.Node, want ...*harness.Node) {
 	t.Helper()
-	harness.WaitFor(t, connectTimeout, "peers of "+n.Dir, func() error {
+	harness.WaitFor(t, connectTimeout, "peers of "+n.Name, func() error {
 		var peers []peerJSON
 		r := n.CLI("peers", "--json")
 		if r.Code != 0 {
@@ -100,34 +101,48 @@ func waitPeers(t *testing.T, n *harness.Node, want ...*harness.Node) {
 		for _, w := range want {
 			i := slices.IndexFunc(peers, func(p peerJSON) bool { return p.PeerID == w.PeerID })
 			if i < 0 {
-				return fmt.Errorf("%s not connected: %+v", w.PeerID, peers)
+				return fmt.Errorf("%s (%s) not connected: %+v", w.Name, w.PeerID, peers)
 			}
 			if !slices.Contains(peers[i].Communities, community) {
-				return fmt.Errorf("%s not in the %s topic yet: %+v", w.PeerID, community, peers[i])
+				return fmt.Errorf("%s not in the %s topic yet: %+v", w.Name, community, peers[i])
 			}
 		}
 		return nil
 	})
 }
 
-// waitProfile waits until `profile show PEER --json` on n shows want
-// (version aside) and returns how long that took.
-func waitProfile(t *testing.T, n *harness.Node, want profileJSON) time.Duration {
+// showProfile checks that `profile show PEER --json` on n shows want.
+func showProfile(n *harness.Node, want profileJSON) error {
+	r := n.CLI("profile", "show", want.PeerID, "--json")
+	if r.Code != 0 {
+		return fmt.Errorf("%v", r)
+	}
+	var got profileJSON
+	if err := r.DecodeJSON(&got); err != nil {
+		return err
+	}
+	if !equalProfiles(got, want) {
+		return fmt.Errorf("profile show on %s = %+v, want %+v", n.Name, got, want)
+	}
+	return nil
+}
+
+// waitProfile waits until every reader shows want, propagateTimeout at
+// most, and logs how long after since each one did.
+func waitProfile(t *testing.T, want profileJSON, since time.Time, readers ...*harness.Node) {
 	t.Helper()
-	return harness.WaitFor(t, propagateTimeout, fmt.Sprintf("profile of %s on %s", want.PeerID, n.Dir), func() error {
-		r := n.CLI("profile", "show", want.PeerID, "--json")
-		if r.Code != 0 {
-			return fmt.Errorf("%v", r)
+	pending := slices.Clone(readers)
+	harness.WaitFor(t, propagateTimeout, "profile of "+want.PeerID, func() error {
+		var errs []error
+		for _, n := range slices.Clone(pending) {
+			if err := showProfile(n, want); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			t.Logf("profile of %s shown by %s after %v", want.Name, n.Name, time.Since(since).Round(time.Millisecond))
+			pending = slices.DeleteFunc(pending, func(p *harness.Node) bool { return p == n })
 		}
-		var got profileJSON
-		if err := r.DecodeJSON(&got); err != nil {
-			return err
-		}
-		got.Version = want.Version
-		if !equalProfiles(got, want) {
-			return fmt.Errorf("profile show = %+v, want %+v", got, want)
-		}
-		return nil
+		return errors.Join(errs...)
 	})
 }
 
@@ -143,6 +158,7 @@ func TestThreeNodesProfilePropagates(t *testing.T) {
 	boot := tcpAddr(t, a)
 	b := h.StartNode(t.TempDir(), "--bootstrap", boot)
 	c := h.StartNode(t.TempDir(), "--bootstrap", boot)
+	a.Name, b.Name, c.Name = "A", "B", "C"
 	start := time.Now()
 	waitPeers(t, a, b, c)
 	waitPeers(t, b, a)
@@ -154,7 +170,7 @@ func TestThreeNodesProfilePropagates(t *testing.T) {
 		want := profileJSON{
 			PeerID:    writer.PeerID,
 			Community: community,
-			Name:      fmt.Sprintf("Practitioner %c", 'A'+i),
+			Name:      "Practitioner " + writer.Name,
 			Bio:       fmt.Sprintf("Facilitates circles, node %d.", i),
 			Skills:    []string{"facilitation", fmt.Sprintf("skill-%d", i)},
 			Version:   1,
@@ -163,15 +179,11 @@ func TestThreeNodesProfilePropagates(t *testing.T) {
 		writer.MustCLIJSON(&set, "profile", "set", "--name", want.Name, "--bio", want.Bio,
 			"--skill", want.Skills[0], "--skill", want.Skills[1], "--json")
 		if !equalProfiles(set, want) {
-			t.Fatalf("profile set on %s = %+v, want %+v", writer.Dir, set, want)
+			t.Fatalf("profile set on %s = %+v, want %+v", writer.Name, set, want)
 		}
-		for _, reader := range nodes {
-			if reader == writer {
-				continue
-			}
-			took := waitProfile(t, reader, want)
-			t.Logf("profile of node %d reached node %d after %v", i, slices.Index(nodes, reader), took.Round(time.Millisecond))
-		}
+		acked := time.Now()
+		others := slices.DeleteFunc(slices.Clone(nodes), func(n *harness.Node) bool { return n == writer })
+		waitProfile(t, want, acked, others...)
 	}
 }
 
@@ -231,13 +243,16 @@ func TestKill9LosesNoAcknowledgedWrite(t *testing.T) {
 				round, got.Bio, got.Version, want, version)
 		}
 	}
+	var lastWrite time.Duration // how long the last write took
 	write := func(n *harness.Node) {
 		t.Helper()
 		args := []string{"profile", "set", "--bio", fmt.Sprintf("v%d", version+1)}
 		if version == 0 {
 			args = append(args, "--name", "Kim")
 		}
+		start := time.Now()
 		n.MustCLI(args...)
+		lastWrite = time.Since(start)
 		version++
 	}
 
@@ -263,11 +278,11 @@ func TestKill9LosesNoAcknowledgedWrite(t *testing.T) {
 	for round := range 3 {
 		n := h.StartNode(dir)
 		write(n)
-		delay := time.Duration(rng.IntN(30_000)) * time.Microsecond
+		delay := time.Duration(rng.Int64N(int64(lastWrite)))
 		killed := make(chan struct{})
 		go func() {
 			defer close(killed)
-			time.Sleep(delay) // a random point in the write, not synchronisation
+			time.Sleep(delay) // a random point during the write, not synchronisation
 			n.Kill()
 		}()
 		r := n.CLI("profile", "set", "--bio", fmt.Sprintf("v%d", version+1))
@@ -282,7 +297,8 @@ func TestKill9LosesNoAcknowledgedWrite(t *testing.T) {
 		case got.Bio != fmt.Sprintf("v%d", got.Version):
 			t.Fatalf("in-flight round %d: version %d has bio %q", round, got.Version, got.Bio)
 		}
-		t.Logf("in-flight round %d: kill after %v, CLI exit %d, stored version %d", round, delay, r.Code, got.Version)
+		t.Logf("in-flight round %d: kill %v into a write (last took %v): CLI exit %d, stored version %d",
+			round, delay.Round(time.Microsecond), lastWrite.Round(time.Microsecond), r.Code, got.Version)
 		version = int(got.Version)
 	}
 }
@@ -291,6 +307,7 @@ func TestOfflineFirst(t *testing.T) {
 	t.Parallel()
 	h := harness.New(t, bin)
 	other := h.StartNode(t.TempDir())
+	other.Name = "the other node"
 	dir := t.TempDir()
 
 	// The note goes to stderr with and without --json.
@@ -310,9 +327,10 @@ func TestOfflineFirst(t *testing.T) {
 		t.Fatalf("offline status = %+v, want not running, outbox 1, 1 profile", st)
 	}
 
+	started := time.Now()
 	n := h.StartNode(dir, "--bootstrap", tcpAddr(t, other))
-	took := waitProfile(t, other, profileJSON{PeerID: n.PeerID, Community: community, Name: "Offline", Bio: "Written on a train.", Skills: []string{}})
-	t.Logf("offline write reached the other node %v after start", took.Round(time.Millisecond))
+	waitProfile(t, profileJSON{PeerID: n.PeerID, Community: community, Name: "Offline", Bio: "Written on a train.", Skills: []string{}, Version: 2},
+		started, other)
 	harness.WaitFor(t, propagateTimeout, "outbox drained", func() error {
 		var st statusJSON
 		n.MustCLIJSON(&st, "status", "--json")

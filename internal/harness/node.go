@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -45,6 +46,8 @@ type apiInfo struct {
 // Node is one `mentormesh run` process.
 type Node struct {
 	h *Harness
+	// Name labels the node in logs; it defaults to the data directory.
+	Name string
 	// Dir is the node's data directory.
 	Dir  string
 	Args []string
@@ -75,7 +78,7 @@ func (h *Harness) SpawnNode(dir string, extra ...string) *Node {
 	h.t.Helper()
 	args := append([]string{"--data-dir", dir, "run"}, LocalRunArgs...)
 	args = append(args, extra...)
-	n := &Node{h: h, Dir: dir, Args: args, done: make(chan struct{})}
+	n := &Node{h: h, Name: dir, Dir: dir, Args: args, done: make(chan struct{})}
 	n.cmd = exec.Command(h.bin, args...)
 	n.cmd.Env = h.env
 	n.cmd.Stdout, n.cmd.Stderr = &n.stdout, &n.stderr
@@ -91,8 +94,11 @@ func (h *Harness) SpawnNode(dir string, extra ...string) *Node {
 	}()
 	h.t.Cleanup(func() {
 		n.Stop()
+		if strings.Contains(n.stderr.String(), "WARNING: DATA RACE") {
+			h.t.Errorf("node %s: the race detector found a data race (see its stderr below)", n.Name)
+		}
 		if h.t.Failed() {
-			h.t.Logf("node %s (pid %d) output:\nstdout:\n%s\nstderr:\n%s", n.Dir, n.PID(), n.stdout.String(), n.stderr.String())
+			h.t.Logf("node %s (%s, pid %d) output:\nstdout:\n%s\nstderr:\n%s", n.Name, n.Dir, n.PID(), n.stdout.String(), n.stderr.String())
 		}
 	})
 	return n
@@ -200,14 +206,14 @@ func (n *Node) WaitExit(timeout time.Duration) int {
 	case <-n.done:
 		return n.state.ExitCode()
 	case <-time.After(timeout):
-		n.h.t.Fatalf("node %s still running after %v", n.Dir, timeout)
+		n.h.t.Fatalf("node %s still running after %v", n.Name, timeout)
 		return 0
 	}
 }
 
-// Stop sends SIGTERM, waits up to StopTimeout, then sends SIGKILL. It is
-// safe to call on an exited node. It reports whether the node stopped by
-// itself.
+// Stop sends SIGTERM, waits up to StopTimeout, then sends SIGKILL. A node
+// that does not exit 0 on SIGTERM fails the test. It is safe to call on an
+// exited node. It reports whether the node stopped by itself.
 func (n *Node) Stop() bool {
 	if n.Exited() {
 		return true
@@ -215,10 +221,13 @@ func (n *Node) Stop() bool {
 	_ = n.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-n.done:
+		if code := n.state.ExitCode(); code != 0 {
+			n.h.t.Errorf("node %s exited %d on SIGTERM, want 0", n.Name, code)
+		}
 		return true
 	case <-time.After(StopTimeout):
 	}
-	n.h.t.Errorf("node %s did not stop within %v of SIGTERM; killing it", n.Dir, StopTimeout)
+	n.h.t.Errorf("node %s did not stop within %v of SIGTERM; killing it", n.Name, StopTimeout)
 	n.Kill()
 	return false
 }

@@ -18,13 +18,14 @@ func (e *Error) Error() string { return e.Message }
 
 // Error codes.
 const (
-	CodeBadRequest   = "bad_request"
-	CodeNotFound     = "not_found"
-	CodeUnauthorized = "unauthorized"
-	CodeForbidden    = "forbidden"
-	CodeTooLarge     = "too_large"
-	CodeInternal     = "internal"
-	CodeUnavailable  = "unavailable"
+	CodeBadRequest       = "bad_request"
+	CodeNotFound         = "not_found"
+	CodeMethodNotAllowed = "method_not_allowed"
+	CodeUnauthorized     = "unauthorized"
+	CodeForbidden        = "forbidden"
+	CodeTooLarge         = "too_large"
+	CodeInternal         = "internal"
+	CodeUnavailable      = "unavailable"
 )
 
 // NotFound returns a 404 error.

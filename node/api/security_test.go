@@ -106,7 +106,7 @@ func TestServerRefuses(t *testing.T) {
 			headers: map[string]string{"Authorization": bearer}, status: 404, code: api.CodeNotFound},
 		{name: "unknown endpoint without a token", method: "GET", path: "/api/v1/nope", status: 401, code: api.CodeUnauthorized},
 		{name: "write with GET", method: "GET", path: "/api/v1/profile",
-			headers: map[string]string{"Authorization": bearer}, status: 404, code: api.CodeNotFound},
+			headers: map[string]string{"Authorization": bearer}, status: 405, code: api.CodeMethodNotAllowed},
 		{name: "shutdown not offered", method: "POST", path: "/api/v1/shutdown",
 			headers: map[string]string{"Authorization": bearer}, status: 501, code: api.CodeUnavailable},
 	}
@@ -144,6 +144,9 @@ func TestServerRefuses(t *testing.T) {
 			}
 			if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
 				t.Errorf("Content-Type = %q, want application/json", ct)
+			}
+			if resp.StatusCode == http.StatusMethodNotAllowed && resp.Header.Get("Allow") == "" {
+				t.Errorf("405 without an Allow header")
 			}
 			if acao := resp.Header.Get("Access-Control-Allow-Origin"); acao != "" {
 				t.Errorf("Access-Control-Allow-Origin = %q, want none", acao)

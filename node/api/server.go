@@ -51,9 +51,6 @@ func NewServer(b Backend, opts ServerOptions) *Server {
 	s.mux.HandleFunc("DELETE /api/v1/profile", s.handleDeleteProfile)
 	s.mux.HandleFunc("GET /api/v1/profiles/{peer}", s.handleProfile)
 	s.mux.HandleFunc("POST /api/v1/shutdown", s.handleShutdown)
-	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, NotFound(fmt.Sprintf("no API endpoint %s %s", r.Method, r.URL.Path)))
-	})
 	return s
 }
 
@@ -72,8 +69,36 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
+	if _, pattern := s.mux.Handler(r); pattern == "" {
+		s.noRoute(w, r)
+		return
+	}
 	s.mux.ServeHTTP(w, r)
 }
+
+// noRoute answers a request no pattern matches with a JSON error: 405 with
+// an Allow header when the path exists for other methods, else 404.
+func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) {
+	rec := &statusRecorder{header: http.Header{}}
+	s.mux.ServeHTTP(rec, r) // the mux's own 404 or 405, with Allow
+	if rec.status == http.StatusMethodNotAllowed {
+		w.Header().Set("Allow", rec.header.Get("Allow"))
+		writeError(w, &Error{Status: http.StatusMethodNotAllowed, Code: CodeMethodNotAllowed,
+			Message: fmt.Sprintf("%s is not allowed on %s (allowed: %s)", r.Method, r.URL.Path, rec.header.Get("Allow"))})
+		return
+	}
+	writeError(w, NotFound(fmt.Sprintf("no API endpoint %s %s", r.Method, r.URL.Path)))
+}
+
+// statusRecorder captures the status and headers a handler writes.
+type statusRecorder struct {
+	header http.Header
+	status int
+}
+
+func (r *statusRecorder) Header() http.Header         { return r.header }
+func (r *statusRecorder) Write(b []byte) (int, error) { return len(b), nil }
+func (r *statusRecorder) WriteHeader(status int)      { r.status = status }
 
 func (s *Server) authorized(r *http.Request) bool {
 	tok := r.Header.Get(TokenHeader)

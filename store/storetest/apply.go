@@ -249,6 +249,10 @@ func testClose(t *testing.T, open Opener) {
 	if !errors.Is(err, store.ErrClosed) {
 		t.Fatalf("Apply after Close: err = %v, want ErrClosed", err)
 	}
+	_, err = s.ApplyBatch(context.Background(), []*record.Record{alice.Sign(t, record.Body{})})
+	if !errors.Is(err, store.ErrClosed) {
+		t.Fatalf("ApplyBatch after Close: err = %v, want ErrClosed", err)
+	}
 	_, err = s.Has(context.Background(), record.ID{})
 	if !errors.Is(err, store.ErrClosed) {
 		t.Fatalf("Has after Close: err = %v, want ErrClosed", err)

@@ -63,6 +63,8 @@ var ErrNoPeers = errors.New("no peers in the community's topic yet")
 // Options configure Gossip.
 type Options struct {
 	Logger *slog.Logger
+	// PubSubLogger receives go-libp2p-pubsub's own logs (default: Logger).
+	PubSubLogger *slog.Logger
 	// OnPeerJoin is called (from a goroutine owned by Gossip) when a peer
 	// has subscribed to a community's topic and can be sent messages.
 	OnPeerJoin func(community string, p peer.ID)
@@ -98,6 +100,9 @@ func New(ctx context.Context, h host.Host, ing Ingester, opts Options) (*Gossip,
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	if opts.PubSubLogger == nil {
+		opts.PubSubLogger = opts.Logger
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	g := &Gossip{h: h, ing: ing, opts: opts, log: opts.Logger, ctx: ctx, cancel: cancel, topics: map[string]*joined{}}
 	psOpts := []pubsub.Option{
@@ -112,7 +117,7 @@ func New(ctx context.Context, h host.Host, ing Ingester, opts Options) (*Gossip,
 		pubsub.WithValidateQueueSize(1024),
 		pubsub.WithMaxMessageSize(MaxMessageSize),
 		pubsub.WithPeerScore(peerScoreParams(), peerScoreThresholds()),
-		pubsub.WithLogger(opts.Logger.With("subsystem", "pubsub")),
+		pubsub.WithLogger(opts.PubSubLogger),
 	}
 	psOpts = append(psOpts, opts.ExtraPubSubOptions...)
 	ps, err := pubsub.NewGossipSub(ctx, h, psOpts...)

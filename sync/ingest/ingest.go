@@ -134,7 +134,12 @@ func (p *Pipeline) Stats() *Stats { return &p.stats }
 // Ingest runs raw through the pipeline.
 func (p *Pipeline) Ingest(ctx context.Context, raw []byte, src Source) Outcome {
 	out := p.ingest(ctx, raw, src)
-	switch out.Verdict {
+	p.count(out.Verdict)
+	return out
+}
+
+func (p *Pipeline) count(v Verdict) {
+	switch v {
 	case Accept:
 		p.stats.Accepted.Add(1)
 	case Ignore:
@@ -142,7 +147,6 @@ func (p *Pipeline) Ingest(ctx context.Context, raw []byte, src Source) Outcome {
 	default:
 		p.stats.Rejected.Add(1)
 	}
-	return out
 }
 
 // ErrDuplicate and ErrStale explain Ignore verdicts for records the node
@@ -157,26 +161,44 @@ var (
 )
 
 func (p *Pipeline) ingest(ctx context.Context, raw []byte, src Source) Outcome {
+	out, ok := p.precheck(ctx, raw, src)
+	if !ok {
+		return out
+	}
+	rec := out.Record
+	if err := rec.Verify(); err != nil {
+		p.seen.put(rec.ID, seenRejected)
+		out.Verdict, out.Err = Reject, err
+		return out
+	}
+	applied, err := p.store.ApplyRemote(ctx, rec)
+	return p.finish(rec, applied, err)
+}
+
+// precheck runs every step before the signature check. It returns ok=true
+// with out.Record set when the record is a candidate for storing; otherwise
+// out is the final outcome.
+func (p *Pipeline) precheck(ctx context.Context, raw []byte, src Source) (out Outcome, ok bool) {
 	if len(raw) > record.MaxRecordSize {
-		return Outcome{Verdict: Reject, Err: fmt.Errorf("%w: %d bytes", record.ErrTooLarge, len(raw))}
+		return Outcome{Verdict: Reject, Err: fmt.Errorf("%w: %d bytes", record.ErrTooLarge, len(raw))}, false
 	}
 	rec, err := record.Decode(raw)
 	if err != nil {
-		return Outcome{Verdict: Reject, Err: err}
+		return Outcome{Verdict: Reject, Err: err}, false
 	}
-	out := Outcome{Record: rec}
+	out = Outcome{Record: rec}
 	if src.Community != "" && rec.Community != src.Community {
 		out.Verdict, out.Err = Reject, fmt.Errorf("%w: %q on %q", ErrWrongTopic, rec.Community, src.Community)
-		return out
+		return out, false
 	}
 	if !p.opts.Joined(rec.Community) {
 		out.Verdict, out.Err = Ignore, fmt.Errorf("%w: %q", ErrNotJoined, rec.Community)
-		return out
+		return out, false
 	}
 	if err := rec.CheckTime(p.opts.Now()); err != nil {
 		// A relaying peer may have a different clock: not its fault.
 		out.Verdict, out.Err = Ignore, err
-		return out
+		return out, false
 	}
 	if err := p.kinds.ValidatePayload(rec.Kind, rec.Key, rec.Deleted, rec.Payload); err != nil {
 		if p.opts.IsUnknownKind(err) {
@@ -184,36 +206,36 @@ func (p *Pipeline) ingest(ctx context.Context, raw []byte, src Source) Outcome {
 		} else {
 			out.Verdict, out.Err = Reject, fmt.Errorf("%w: %w", ErrInvalidKind, err)
 		}
-		return out
+		return out, false
 	}
 	switch p.seen.get(rec.ID) {
 	case seenAccepted:
 		out.Verdict, out.Err = Ignore, ErrDuplicate
-		return out
+		return out, false
 	case seenRejected:
 		out.Verdict, out.Err = Reject, ErrKnownInvalid
-		return out
+		return out, false
 	}
-	cur, ok, err := p.store.CurrentMeta(ctx, rec.Addr())
+	cur, found, err := p.store.CurrentMeta(ctx, rec.Addr())
 	if err != nil {
 		out.Verdict, out.Err = Ignore, fmt.Errorf("reading store: %w", err)
-		return out
+		return out, false
 	}
-	if ok {
+	if found {
 		if c := cur.Compare(rec.Meta()); c >= 0 {
 			out.Verdict, out.Err = Ignore, ErrStale
 			if c == 0 {
 				out.Err = ErrDuplicate
 			}
-			return out
+			return out, false
 		}
 	}
-	if err := rec.Verify(); err != nil {
-		p.seen.put(rec.ID, seenRejected)
-		out.Verdict, out.Err = Reject, err
-		return out
-	}
-	applied, err := p.store.ApplyRemote(ctx, rec)
+	return out, true
+}
+
+// finish turns the store's answer for a verified record into the outcome.
+func (p *Pipeline) finish(rec *record.Record, applied bool, err error) Outcome {
+	out := Outcome{Record: rec}
 	if err != nil {
 		out.Verdict, out.Err = Ignore, fmt.Errorf("storing record: %w", err)
 		return out

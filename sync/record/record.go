@@ -100,7 +100,7 @@ func AuthorFromPubKey(pk crypto.PubKey) (Author, error) {
 func ParseAuthor(s string) (Author, error) {
 	id, err := peer.Decode(s)
 	if err != nil {
-		return Author{}, fmt.Errorf("%q is not a peer ID: %w", s, err)
+		return Author{}, fmt.Errorf("%q is not a peer ID (peer IDs look like 12D3KooW... and come from 'mentormesh id')", s)
 	}
 	return AuthorFromPeerID(id)
 }
@@ -228,8 +228,11 @@ func (b *Body) CheckVersion() error {
 }
 
 // Verify checks the signature over the exact body bytes against the author's
-// key.
+// key, and that the key is a proper Ed25519 key (not of small order).
 func (r *Record) Verify() error {
+	if err := checkAuthorKey(r.Author); err != nil {
+		return err
+	}
 	if !ed25519.Verify(r.Author[:], signedMessage(r.BodyBytes), r.Signature) {
 		return ErrBadSignature
 	}

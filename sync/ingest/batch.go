@@ -1,0 +1,103 @@
+package ingest
+
+import (
+	"context"
+	"runtime"
+	"sync"
+
+	"github.com/mentormesh/mentormesh/sync/record"
+)
+
+// BatchStore is a Store that can apply many records in few transactions.
+// IngestBatch uses it when the store provides it.
+type BatchStore interface {
+	Store
+	// ApplyRemoteBatch applies verified records as ApplyRemote would, in
+	// order, and reports for each whether it became current.
+	ApplyRemoteBatch(ctx context.Context, recs []*record.Record) ([]bool, error)
+}
+
+// IngestBatch runs many records through the pipeline: the cheap checks one
+// by one, the signatures in parallel on every core, then one batched store
+// write. It is the path for catch-up, where records arrive by the thousand.
+// Outcomes are in the order of raws and carry the same verdicts Ingest
+// would give.
+func (p *Pipeline) IngestBatch(ctx context.Context, raws [][]byte, src Source) []Outcome {
+	outs := make([]Outcome, len(raws))
+	var cand []int
+	inBatch := make(map[record.ID]bool, len(raws))
+	for i, raw := range raws {
+		out, ok := p.precheck(ctx, raw, src)
+		if ok && inBatch[out.Record.ID] {
+			out.Verdict, out.Err, ok = Ignore, ErrDuplicate, false
+		}
+		outs[i] = out
+		if ok {
+			inBatch[out.Record.ID] = true
+			cand = append(cand, i)
+		}
+	}
+	verified := p.verifyAll(outs, cand)
+
+	recs := make([]*record.Record, len(verified))
+	for j, i := range verified {
+		recs[j] = outs[i].Record
+	}
+	var applied []bool
+	var err error
+	// failed is the index of the first record the store error applies to:
+	// a failed batch write covers them all, but one by one the records
+	// before the failure are stored and must be reported (and forwarded)
+	// as such.
+	failed := 0
+	if bs, ok := p.store.(BatchStore); ok && len(recs) > 0 {
+		applied, err = bs.ApplyRemoteBatch(ctx, recs)
+	} else {
+		applied = make([]bool, len(recs))
+		for j, rec := range recs {
+			if applied[j], err = p.store.ApplyRemote(ctx, rec); err != nil {
+				failed = j
+				break
+			}
+		}
+	}
+	for j, i := range verified {
+		if err != nil && j >= failed {
+			outs[i] = p.finish(outs[i].Record, false, err)
+			continue
+		}
+		outs[i] = p.finish(outs[i].Record, applied[j], nil)
+	}
+	for _, o := range outs {
+		p.count(o.Verdict)
+	}
+	return outs
+}
+
+// verifyAll checks the signatures of outs[cand] on all cores, marks the
+// failures as Reject, and returns the indexes that verified, in order.
+func (p *Pipeline) verifyAll(outs []Outcome, cand []int) []int {
+	ok := make([]bool, len(cand))
+	workers := min(runtime.GOMAXPROCS(0), len(cand))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := w; j < len(cand); j += workers {
+				ok[j] = outs[cand[j]].Record.Verify() == nil
+			}
+		}()
+	}
+	wg.Wait()
+	var verified []int
+	for j, i := range cand {
+		if ok[j] {
+			verified = append(verified, i)
+			continue
+		}
+		p.seen.put(outs[i].Record.ID, seenRejected)
+		outs[i].Verdict, outs[i].Err = Reject, record.ErrBadSignature
+	}
+	return verified
+}
