@@ -2,7 +2,6 @@ package ingest_test
 
 import (
 	"context"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -56,20 +55,7 @@ func badgerPipelines(b *testing.B, n, size int) []*ingest.Pipeline {
 
 // bigPool holds enough distinct records that a benchmark of a few seconds
 // needs only one store (opening several would add their background work).
-var bigPool = func() func(b *testing.B) [][]byte {
-	var (
-		once sync.Once
-		pool [][]byte
-		err  error
-	)
-	return func(b *testing.B) [][]byte {
-		once.Do(func() { pool, err = makePool(64, 512) })
-		if err != nil {
-			b.Fatal(err)
-		}
-		return pool
-	}
-}()
+var bigPool = lazyPool(64, 512)
 
 func BenchmarkIngestBadger(b *testing.B) {
 	pool := bigPool(b)

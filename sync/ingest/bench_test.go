@@ -106,20 +106,24 @@ func benchPipelines(n, size int) []*ingest.Pipeline {
 
 // benchPool is a pool of distinct signed profile records with a ~500-byte
 // payload, at distinct addresses, signed once per test binary.
-var benchPool = func() func(b *testing.B) [][]byte {
+var benchPool = lazyPool(64, 64)
+
+// lazyPool returns a function that makes a pool of authors x communities
+// records on first use and returns the same pool afterwards.
+func lazyPool(authors, communities int) func(b *testing.B) [][]byte {
 	var (
 		once sync.Once
 		pool [][]byte
 		err  error
 	)
 	return func(b *testing.B) [][]byte {
-		once.Do(func() { pool, err = makePool(64, 64) })
+		once.Do(func() { pool, err = makePool(authors, communities) })
 		if err != nil {
 			b.Fatal(err)
 		}
 		return pool
 	}
-}()
+}
 
 func makePool(authors, communities int) ([][]byte, error) {
 	bio := strings.Repeat("Backend engineer, ten years of Go, happy to pair on tests and reviews. ", 6)[:420]
