@@ -126,3 +126,28 @@ func TestLocalWriteWithoutPeersIsPublishedWhenOneJoins(t *testing.T) {
 		return err == nil && st.Outbox == 0
 	})
 }
+
+// TestMDNSDiscovery: two nodes with LAN discovery on and no bootstrap
+// addresses find each other and exchange records.
+func TestMDNSDiscovery(t *testing.T) {
+	ctx := context.Background()
+	start := func() *Node {
+		n, err := Start(Options{DataDir: t.TempDir(), Listen: []string{"/ip4/0.0.0.0/tcp/0"}, APIAddr: "127.0.0.1:0"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { n.Close() })
+		return n
+	}
+	a, b := start(), start()
+	waitFor(t, 20*time.Second, "a and b to find each other by mDNS", func() bool {
+		return slices.Contains(peerIDs(t, a), b.PeerID()) && slices.Contains(peerIDs(t, b), a.PeerID())
+	})
+	if _, err := b.Local().SetProfile(ctx, api.ProfileInput{Name: strp("Found by mDNS")}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "b's profile to reach a", func() bool {
+		p, err := a.Local().Profile(ctx, b.PeerID(), "")
+		return err == nil && p.Name == "Found by mDNS"
+	})
+}
