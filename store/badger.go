@@ -79,11 +79,12 @@ func (b *Badger) applyTxn(ck []byte, rec *record.Record, local bool) (ApplyResul
 
 // applyInTxn applies rec, whose c/ key is ck, inside txn: it reads the
 // current version (which, inside an update transaction, includes what txn
-// itself has written) and writes the record and its index entries if rec is
-// newer. It makes at most the three writes recordTxnSize accounts for. On
-// error, some of them may have been made: txn must then be discarded.
+// itself has written) and, if rec is newer, writes the record and its index
+// entries and removes those of the record it replaces. It makes at most the
+// writes recordTxnEntries counts (one more if local). On error, some of
+// them may have been made: txn must then be discarded.
 func applyInTxn(txn *badger.Txn, ck []byte, rec *record.Record, local bool) (ApplyResult, error) {
-	prev, ok, err := txnMeta(txn, ck)
+	prev, prevItem, ok, err := txnPrevious(txn, ck, rec)
 	if err != nil {
 		return ApplyResult{}, err
 	}
@@ -91,8 +92,11 @@ func applyInTxn(txn *badger.Txn, ck []byte, rec *record.Record, local bool) (App
 		if rec.Meta().Compare(prev) <= 0 {
 			return ApplyResult{}, nil
 		}
-		if err := txn.Delete(idKey(prev.ID)); err != nil {
-			return ApplyResult{}, fmt.Errorf("unindexing record %s: %w", prev.ID, err)
+		sk, ak := syncKeys(rec.Addr(), prevItem)
+		for _, k := range [][]byte{idKey(prev.ID), sk, ak} {
+			if err := txn.Delete(k); err != nil {
+				return ApplyResult{}, fmt.Errorf("unindexing record %s: %w", prev.ID, err)
+			}
 		}
 	}
 	e := badger.NewEntry(ck, encodeCurrent(rec)).WithMeta(flagsOf(rec))
@@ -102,12 +106,53 @@ func applyInTxn(txn *badger.Txn, ck []byte, rec *record.Record, local bool) (App
 	if err := txn.Set(idKey(rec.ID), ck); err != nil {
 		return ApplyResult{}, fmt.Errorf("indexing record: %w", err)
 	}
+	sk, ak := syncKeys(rec.Addr(), SyncItemOf(rec))
+	for _, k := range [][]byte{sk, ak} {
+		if err := txn.Set(k, nil); err != nil {
+			return ApplyResult{}, fmt.Errorf("indexing record for sync: %w", err)
+		}
+	}
 	if local {
 		if err := txn.Set(outboxKey(rec.ID), nil); err != nil {
 			return ApplyResult{}, fmt.Errorf("adding record to outbox: %w", err)
 		}
 	}
 	return ApplyResult{Applied: true, Previous: prev, HadPrevious: ok}, nil
+}
+
+// txnPrevious reads the version and ID stored under the c/ key ck and, if
+// rec is newer, the sync item of the stored record, which applying rec
+// must unindex. Only then does it decode the stored record: applying a
+// duplicate or an older version, the common case in gossip, reads just the
+// value's header.
+func txnPrevious(txn *badger.Txn, ck []byte, rec *record.Record) (record.Meta, SyncItem, bool, error) {
+	item, err := txn.Get(ck)
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return record.Meta{}, SyncItem{}, false, nil
+	}
+	if err != nil {
+		return record.Meta{}, SyncItem{}, false, fmt.Errorf("reading current record: %w", err)
+	}
+	var m record.Meta
+	var it SyncItem
+	err = item.Value(func(v []byte) error {
+		var verr error
+		if m, verr = decodeMeta(v); verr != nil || rec.Meta().Compare(m) <= 0 {
+			return verr
+		}
+		// The decoded record aliases v, which is valid only in this
+		// function; only its item is kept.
+		stored, verr := decodeCurrent(ck, v)
+		if verr != nil {
+			return verr
+		}
+		it = SyncItemOf(stored)
+		return nil
+	})
+	if err != nil {
+		return record.Meta{}, SyncItem{}, false, fmt.Errorf("reading current record: %w", err)
+	}
+	return m, it, true, nil
 }
 
 // txnMeta reads the version and ID stored under the c/ key ck.

@@ -57,18 +57,22 @@ func (b *Badger) ApplyBatch(ctx context.Context, recs []*record.Record) ([]bool,
 const txnEntryOverhead = 12
 
 // recordTxnEntries is the most entries applyInTxn writes for a
-// non-local record: the delete of its predecessor's i/ key, its c/ entry
-// and its i/ entry.
-const recordTxnEntries = 3
+// non-local record: the deletes of its predecessor's i/, s/ and a/ keys,
+// and its own c/, i/, s/ and a/ entries.
+const recordTxnEntries = 7
 
 // recordTxnSize is the most that applying rec, whose c/ key is ck, adds to
 // a transaction's size as Badger counts it. A value beyond Badger's value
 // threshold is charged less (a pointer), so this is an upper bound.
 func recordTxnSize(ck []byte, rec *record.Record) int64 {
 	idLen := len(idPrefix) + len(record.ID{})
-	unindex := idLen + txnEntryOverhead
+	// The predecessor's keys and the record's have the same lengths: same
+	// community, same author.
+	syncLen := syncKeyLen(rec.Community) + txnEntryOverhead
+	authorLen := authorKeyLen(rec.Community) + txnEntryOverhead
+	unindex := idLen + txnEntryOverhead + syncLen + authorLen
 	current := len(ck) + valueHeaderLen + len(rec.Raw) + txnEntryOverhead
-	index := idLen + len(ck) + txnEntryOverhead
+	index := idLen + len(ck) + txnEntryOverhead + syncLen + authorLen
 	return int64(unindex + current + index)
 }
 

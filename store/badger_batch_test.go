@@ -43,7 +43,7 @@ func keysOf(recs []*record.Record) [][]byte {
 
 // TestPlanChunkFits checks that planChunk's estimate of a transaction's
 // size is Badger's own: a planned chunk of records that all make their
-// three writes commits, and one more record overflows the transaction.
+// seven writes commits, and one more record overflows the transaction.
 // (Were Badger to charge less, the second check would fail harmlessly;
 // were it to charge more, ApplyBatch would fall back on redoing its
 // chunks, which TestApplyBatchOverflow covers.)
@@ -53,7 +53,7 @@ func TestPlanChunkFits(t *testing.T) {
 	if _, err := b.ApplyBatch(context.Background(), batchRecords(t, n, 1)); err != nil {
 		t.Fatalf("ApplyBatch(v1): %v", err)
 	}
-	recs := batchRecords(t, n, 2) // each replaces its v1: three writes
+	recs := batchRecords(t, n, 2) // each replaces its v1: seven writes
 	keys := keysOf(recs)
 	end := b.planChunk(keys, recs, 0)
 	if end <= 1 || end >= n {

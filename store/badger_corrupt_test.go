@@ -82,3 +82,63 @@ func TestCorruptPeer(t *testing.T) {
 		t.Fatalf("Peers: err = %v, want ErrCorrupt", err)
 	}
 }
+
+// TestCorruptSyncKey plants a reconciliation key of the wrong length:
+// Items and Count must report ErrCorrupt.
+func TestCorruptSyncKey(t *testing.T) {
+	b := openTest(t, t.TempDir(), BadgerOptions{})
+	rec := testRecord(t, record.Body{Payload: []byte("x")})
+	if _, err := b.Apply(context.Background(), rec, ApplyOptions{}); err != nil {
+		t.Fatalf("Apply: %v", err)
+	}
+	scope := SyncScope{Community: rec.Community}
+	prefix, err := syncScopePrefix(scope)
+	if err != nil {
+		t.Fatalf("syncScopePrefix: %v", err)
+	}
+	bad := append(prefix, 0xff) // sorts after the record's key
+	if err := b.db.Update(func(txn *badger.Txn) error { return txn.Set(bad, nil) }); err != nil {
+		t.Fatalf("planting key: %v", err)
+	}
+	snap, err := b.SyncSnapshot(context.Background())
+	if err != nil {
+		t.Fatalf("SyncSnapshot: %v", err)
+	}
+	defer snap.Close()
+	var n int
+	err = snap.Items(scope, SyncItem{}, func(SyncItem) bool { n++; return true })
+	if !errors.Is(err, ErrCorrupt) || n != 1 {
+		t.Errorf("Items = %d items, %v; want the good one, then ErrCorrupt", n, err)
+	}
+	if _, err := snap.Count(scope); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("Count: err = %v, want ErrCorrupt", err)
+	}
+}
+
+// TestCorruptReplace damages a stored record, then applies a newer version:
+// the store cannot tell which reconciliation keys to remove, so the apply
+// must fail with ErrCorrupt rather than leave a stale item behind.
+func TestCorruptReplace(t *testing.T) {
+	ctx := context.Background()
+	b := openTest(t, t.TempDir(), BadgerOptions{})
+	v1 := testRecord(t, record.Body{Payload: []byte("one")})
+	if _, err := b.Apply(ctx, v1, ApplyOptions{}); err != nil {
+		t.Fatalf("Apply(v1): %v", err)
+	}
+	v := encodeCurrent(v1)
+	v[valueHeaderLen+5] ^= 0xff
+	if err := b.db.Update(func(txn *badger.Txn) error { return txn.Set(currentKey(v1.Addr()), v) }); err != nil {
+		t.Fatalf("damaging record: %v", err)
+	}
+	v2 := testRecord(t, record.Body{Version: 2, Payload: []byte("two")})
+	if _, err := b.Apply(ctx, v2, ApplyOptions{}); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("Apply(v2) over a damaged v1: err = %v, want ErrCorrupt", err)
+	}
+	if _, err := b.ApplyBatch(ctx, []*record.Record{v2}); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("ApplyBatch(v2) over a damaged v1: err = %v, want ErrCorrupt", err)
+	}
+	// An older or equal version still needs only the header.
+	if res, err := b.Apply(ctx, v1, ApplyOptions{}); err != nil || res.Applied {
+		t.Errorf("Apply(v1) again = %+v, %v; want a no-op", res, err)
+	}
+}

@@ -176,14 +176,24 @@ func (b *Badger) runGC(interval time.Duration) {
 	}
 }
 
-// Close stops garbage collection, waits for operations in progress and
-// closes the database. Calling it again does nothing. It must not be called
-// from a callback passed to List or Outbox.
+// Close stops garbage collection, closes open sync snapshots, waits for
+// operations in progress and closes the database. Calling it again does
+// nothing. It must not be called from a callback passed to List, Outbox or
+// a snapshot's Items.
 func (b *Badger) Close() error {
 	b.closeOnce.Do(func() {
 		b.mu.Lock()
 		b.closed = true
+		snapshots := make([]*badgerSnapshot, 0, len(b.snapshots))
+		for s := range b.snapshots {
+			snapshots = append(snapshots, s)
+		}
 		b.mu.Unlock()
+		// A snapshot left open would keep Close waiting forever; and its
+		// transaction must end before the database does.
+		for _, s := range snapshots {
+			s.Close()
+		}
 		close(b.stopGC)
 		<-b.gcDone
 		b.active.Wait()
@@ -217,4 +227,6 @@ type closeState struct {
 	active    sync.WaitGroup
 	closeOnce sync.Once
 	closeErr  error
+	// snapshots are the open sync snapshots, each counted in active.
+	snapshots map[*badgerSnapshot]struct{}
 }

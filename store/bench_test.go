@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/mentormesh/mentormesh/store"
 	"github.com/mentormesh/mentormesh/store/storetest"
@@ -86,4 +88,87 @@ func BenchmarkBadgerApplyParallel(b *testing.B) {
 			}
 		}
 	})
+}
+
+// syncBenchItems is the size of the community BenchmarkSyncItemsScan reads.
+const syncBenchItems = 100_000
+
+// syncBenchRecords signs syncBenchItems small records once per process
+// (about two seconds), with timestamps spread over a day and several
+// authors, as a community's catch-up set would be.
+var syncBenchRecords = sync.OnceValues(func() ([]*record.Record, error) {
+	authors := make([]storetest.Author, 16)
+	for i := range authors {
+		authors[i] = storetest.NewAuthor(fmt.Sprint("sync bench ", i))
+	}
+	base := time.UnixMilli(1_770_000_000_000)
+	recs := make([]*record.Record, syncBenchItems)
+	for i := range recs {
+		a := authors[i%len(authors)]
+		var err error
+		recs[i], err = record.Sign(a.Key, record.Body{
+			Community: "sociocracy",
+			Author:    a.ID,
+			Kind:      "offer",
+			Key:       fmt.Sprintf("k%06d", i),
+			Version:   1,
+			Timestamp: base.Add(time.Duration(i*863) * time.Millisecond),
+			Payload:   []byte("offer"),
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return recs, nil
+})
+
+// BenchmarkSyncItemsScan reads the whole reconciliation set of a community
+// of 100,000 current records from one snapshot, as a catch-up session
+// computing fingerprints does. An op is one full scan; ns/item is the cost
+// per item.
+func BenchmarkSyncItemsScan(b *testing.B) {
+	recs, err := syncBenchRecords()
+	if err != nil {
+		b.Fatalf("signing records: %v", err)
+	}
+	stores := []struct {
+		name string
+		open func(b *testing.B) store.Store
+	}{
+		{"badger", func(b *testing.B) store.Store { return openBadger(b, b.TempDir()) }},
+		{"memory", func(*testing.B) store.Store { return store.NewMemory() }},
+	}
+	for _, st := range stores {
+		b.Run(st.name, func(b *testing.B) {
+			ctx := context.Background()
+			s := st.open(b)
+			for start := 0; start < len(recs); start += 1000 {
+				if _, err := s.ApplyBatch(ctx, recs[start:min(start+1000, len(recs))]); err != nil {
+					b.Fatalf("ApplyBatch: %v", err)
+				}
+			}
+			snap, err := s.SyncSnapshot(ctx)
+			if err != nil {
+				b.Fatalf("SyncSnapshot: %v", err)
+			}
+			defer snap.Close()
+			scope := store.SyncScope{Community: "sociocracy"}
+			// Memory sorts a scope's set on first use: not part of a scan.
+			if n, err := snap.Count(scope); err != nil || n != syncBenchItems {
+				b.Fatalf("Count = %d, %v; want %d", n, err, syncBenchItems)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				n := 0
+				if err := snap.Items(scope, store.SyncItem{}, func(store.SyncItem) bool { n++; return true }); err != nil {
+					b.Fatalf("Items: %v", err)
+				}
+				if n != syncBenchItems {
+					b.Fatalf("Items yielded %d items, want %d", n, syncBenchItems)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*syncBenchItems), "ns/item")
+		})
+	}
 }

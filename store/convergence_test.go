@@ -5,6 +5,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -67,7 +68,8 @@ var convergenceAuthors = []storetest.Author{
 }
 
 // convergenceTime is fixed so that records with the same body have the same
-// bytes, hence the same ID: duplicates occur naturally.
+// bytes, hence the same ID: duplicates occur naturally. Records are stamped
+// at it or a millisecond or two later.
 var convergenceTime = time.UnixMilli(1_770_000_000_000)
 
 // recordSpec is a generated record, printable when rapid reports a failure.
@@ -76,6 +78,7 @@ type recordSpec struct {
 	Kind    string
 	Key     string
 	Version uint64
+	Tick    int // milliseconds after convergenceTime
 	Deleted bool
 	Payload []byte
 }
@@ -86,6 +89,9 @@ func genSpec(rt *rapid.T) recordSpec {
 		Kind:    rapid.SampledFrom([]string{"profile", "offer"}).Draw(rt, "kind"),
 		Key:     rapid.SampledFrom([]string{"", "a", "b"}).Draw(rt, "key"),
 		Version: rapid.Uint64Range(1, 5).Draw(rt, "version"),
+		// Few timestamps: items of a reconciliation set tie on timestamp
+		// and are ordered by ID, and duplicates stay frequent.
+		Tick:    rapid.IntRange(0, 2).Draw(rt, "tick"),
 		Deleted: rapid.Bool().Draw(rt, "deleted"),
 	}
 	if !sp.Deleted {
@@ -104,7 +110,7 @@ func (sp recordSpec) sign(rt *rapid.T) *record.Record {
 		Kind:      sp.Kind,
 		Key:       sp.Key,
 		Version:   sp.Version,
-		Timestamp: convergenceTime,
+		Timestamp: convergenceTime.Add(time.Duration(sp.Tick) * time.Millisecond),
 		Deleted:   sp.Deleted,
 		Payload:   sp.Payload,
 	})
@@ -131,13 +137,19 @@ func checkConvergence(rt *rapid.T, open func(replica int) store.Store) {
 	}
 	var wantIDs []record.ID
 	counts := counter{}
+	wantSets := make(syncSets)
 	for _, r := range ref {
 		wantIDs = append(wantIDs, r.ID)
 		counts.add(r.Kind, r.Deleted)
+		wantSets.add(r)
 	}
 	slices.SortFunc(wantIDs, record.ID.Compare)
+	for _, set := range wantSets {
+		slices.SortFunc(set, store.SyncItem.Compare)
+	}
 
 	var first []record.ID
+	var firstSets syncSets
 	indexes := make([]int, len(recs))
 	for i := range indexes {
 		indexes[i] = i
@@ -185,17 +197,23 @@ func checkConvergence(rt *rapid.T, open func(replica int) store.Store) {
 			return nil
 		})
 		gotCounts, countsErr := s.Counts(ctx)
+		gotSets, setsErr := readSyncSets(ctx, s)
 		if err := s.Close(); err != nil {
 			rt.Fatalf("replica %d: Close: %v", replica, err)
 		}
-		if listErr != nil || countsErr != nil {
-			rt.Fatalf("replica %d: List: %v; Counts: %v", replica, listErr, countsErr)
+		if listErr != nil || countsErr != nil || setsErr != nil {
+			rt.Fatalf("replica %d: List: %v; Counts: %v; sync sets: %v", replica, listErr, countsErr, setsErr)
 		}
 
 		if replica == 0 {
-			first = got
+			first, firstSets = got, gotSets
 		} else if !slices.Equal(got, first) {
 			rt.Fatalf("replica %d lists %v, replica 0 lists %v", replica, got, first)
+		} else if diff := gotSets.diff(firstSets); diff != "" {
+			rt.Fatalf("replica %d and replica 0 differ in %s", replica, diff)
+		}
+		if diff := gotSets.diff(wantSets); diff != "" {
+			rt.Fatalf("replica %d: %s differs from the current records'", replica, diff)
 		}
 		if sorted := slices.SortedFunc(slices.Values(got), record.ID.Compare); !slices.Equal(sorted, wantIDs) {
 			rt.Fatalf("replica %d holds %v, want %v", replica, sorted, wantIDs)
@@ -204,6 +222,77 @@ func checkConvergence(rt *rapid.T, open func(replica int) store.Store) {
 			rt.Fatalf("replica %d: Counts = %+v, want %+v", replica, gotCounts, want)
 		}
 	}
+}
+
+// syncSets holds the reconciliation sets of the community "sociocracy":
+// under "" the whole community's, under an author's index in
+// convergenceAuthors that author's.
+type syncSets map[string][]store.SyncItem
+
+// add puts r's item in its sets, unsorted.
+func (ss syncSets) add(r *record.Record) {
+	it := store.SyncItemOf(r)
+	ss[""] = append(ss[""], it)
+	for i, a := range convergenceAuthors {
+		if a.ID == r.Author {
+			ss[strconv.Itoa(i)] = append(ss[strconv.Itoa(i)], it)
+		}
+	}
+}
+
+// diff names the first set in which ss and o differ, or returns "".
+func (ss syncSets) diff(o syncSets) string {
+	for _, k := range slices.Sorted(maps.Keys(ss)) {
+		if !slices.Equal(ss[k], o[k]) {
+			return fmt.Sprintf("sync set %q (%v, want %v)", k, ss[k], o[k])
+		}
+	}
+	for k := range o {
+		if _, ok := ss[k]; !ok {
+			return fmt.Sprintf("sync set %q (none, want %v)", k, o[k])
+		}
+	}
+	return ""
+}
+
+// readSyncSets reads the sets of s from one snapshot, checking that Count
+// agrees with Items.
+func readSyncSets(ctx context.Context, s store.Store) (syncSets, error) {
+	snap, err := s.SyncSnapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer snap.Close()
+	ss := make(syncSets)
+	read := func(name string, scope store.SyncScope) error {
+		var set []store.SyncItem
+		if err := snap.Items(scope, store.SyncItem{}, func(it store.SyncItem) bool {
+			set = append(set, it)
+			return true
+		}); err != nil {
+			return err
+		}
+		n, err := snap.Count(scope)
+		if err != nil {
+			return err
+		}
+		if n != len(set) {
+			return fmt.Errorf("Count(%s) = %d, Items yields %d", name, n, len(set))
+		}
+		if len(set) > 0 {
+			ss[name] = set
+		}
+		return nil
+	}
+	if err := read("", store.SyncScope{Community: "sociocracy"}); err != nil {
+		return nil, err
+	}
+	for i, a := range convergenceAuthors {
+		if err := read(strconv.Itoa(i), store.SyncScope{Community: "sociocracy", Author: &a.ID}); err != nil {
+			return nil, err
+		}
+	}
+	return ss, nil
 }
 
 // deliver applies the records recs[i] for i in idx to s, in one ApplyBatch

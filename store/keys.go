@@ -29,6 +29,20 @@ import (
 //	i/ <record ID: 32 bytes>
 //	    → the record's c/ key. Present only while the record is current (Has).
 //
+//	s/ <uvarint len><community> <timestamp: 8 bytes big-endian> <record ID: 32 bytes>
+//	    → empty. The community's reconciliation set: one entry per current
+//	      record, tombstones included, whose timestamp is the record's
+//	      Body.Timestamp in Unix milliseconds. Byte order is the sets'
+//	      (timestamp, ID) order, so a range is a seek and a keys-only scan.
+//
+//	a/ <uvarint len><community> <author: 32 bytes> <timestamp: 8 bytes big-endian> <record ID: 32 bytes>
+//	    → empty. The same set restricted to one author.
+//
+//	    Both are written, and a replaced record's removed, in the
+//	    transaction that changes the c/ entry. The timestamp of the record
+//	    being replaced is read from its stored bytes, so the c/ value needs
+//	    no field for it.
+//
 //	o/ <record ID: 32 bytes>
 //	    → empty. The outbox of local writes to publish. An entry whose record
 //	      has been superseded is skipped and deleted by Outbox.
@@ -53,6 +67,8 @@ var (
 	schemaKey     = []byte("m/schema")
 	currentPrefix = []byte("c/")
 	idPrefix      = []byte("i/")
+	syncPrefix    = []byte("s/")
+	authorPrefix  = []byte("a/")
 	outboxPrefix  = []byte("o/")
 	peerPrefix    = []byte("p/")
 )
@@ -120,6 +136,66 @@ func cutString(b []byte) (string, []byte, error) {
 	}
 	end := size + int(n)
 	return string(b[size:end]), b[end:], nil
+}
+
+// syncScopePrefix returns the s/ or a/ prefix of scope's keys.
+func syncScopePrefix(scope SyncScope) ([]byte, error) {
+	if scope.Community == "" {
+		return nil, errors.New("sync scope has no community")
+	}
+	if scope.Author == nil {
+		return appendString(append([]byte(nil), syncPrefix...), scope.Community), nil
+	}
+	k := appendString(append([]byte(nil), authorPrefix...), scope.Community)
+	return append(k, scope.Author[:]...), nil
+}
+
+// syncItemLen is the length of the item that ends s/ and a/ keys.
+const syncItemLen = 8 + len(record.ID{})
+
+// appendSyncItem appends it to a sync key prefix.
+func appendSyncItem(k []byte, it SyncItem) []byte {
+	k = binary.BigEndian.AppendUint64(k, it.Timestamp)
+	return append(k, it.ID[:]...)
+}
+
+// syncKeys returns the s/ and a/ keys of item it of a record at addr.
+func syncKeys(addr record.Addr, it SyncItem) (s, a []byte) {
+	s = make([]byte, 0, syncKeyLen(addr.Community))
+	s = appendSyncItem(appendString(append(s, syncPrefix...), addr.Community), it)
+	a = make([]byte, 0, authorKeyLen(addr.Community))
+	a = appendString(append(a, authorPrefix...), addr.Community)
+	a = appendSyncItem(append(a, addr.Author[:]...), it)
+	return s, a
+}
+
+// syncKeyLen and authorKeyLen are the lengths of the s/ and a/ keys of a
+// record in community.
+func syncKeyLen(community string) int {
+	return len(syncPrefix) + uvarintLen(len(community)) + len(community) + syncItemLen
+}
+
+func authorKeyLen(community string) int {
+	return len(authorPrefix) + uvarintLen(len(community)) + len(community) + len(record.Author{}) + syncItemLen
+}
+
+func uvarintLen(n int) int {
+	l := 1
+	for ; n >= 0x80; n >>= 7 {
+		l++
+	}
+	return l
+}
+
+// parseSyncItem reads the item from k, a key under prefix.
+func parseSyncItem(prefix, k []byte) (SyncItem, error) {
+	if len(k) != len(prefix)+syncItemLen {
+		return SyncItem{}, fmt.Errorf("%w: reconciliation key %q is %d bytes, want %d", ErrCorrupt, k, len(k), len(prefix)+syncItemLen)
+	}
+	rest := k[len(prefix):]
+	it := SyncItem{Timestamp: binary.BigEndian.Uint64(rest)}
+	copy(it.ID[:], rest[8:])
+	return it, nil
 }
 
 func idKey(id record.ID) []byte     { return append(append([]byte(nil), idPrefix...), id[:]...) }

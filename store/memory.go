@@ -26,11 +26,14 @@ type Memory struct {
 }
 
 // memEntry is a current record: its own copy of the signed bytes and what
-// Counts and Apply need without decoding them.
+// Counts, Apply and SyncSnapshot need without decoding them.
 type memEntry struct {
-	raw     []byte
-	meta    record.Meta
-	deleted bool
+	raw       []byte
+	meta      record.Meta
+	deleted   bool
+	community string
+	author    record.Author
+	timestamp uint64 // SyncItemOf(record).Timestamp
 }
 
 var _ Store = (*Memory)(nil)
@@ -104,7 +107,14 @@ func (m *Memory) applyLocked(rec *record.Record, local bool) ApplyResult {
 		}
 		delete(m.ids, prev.meta.ID)
 	}
-	m.current[ck] = memEntry{raw: bytes.Clone(rec.Raw), meta: rec.Meta(), deleted: rec.Deleted}
+	m.current[ck] = memEntry{
+		raw:       bytes.Clone(rec.Raw),
+		meta:      rec.Meta(),
+		deleted:   rec.Deleted,
+		community: rec.Community,
+		author:    rec.Author,
+		timestamp: SyncItemOf(rec).Timestamp,
+	}
 	m.ids[rec.ID] = ck
 	if local {
 		m.outbox[rec.ID] = struct{}{}

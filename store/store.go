@@ -12,6 +12,8 @@
 package store
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"time"
@@ -66,6 +68,51 @@ type KindCount struct {
 	Tombstones int
 }
 
+// SyncItem is one element of a reconciliation set: a current record's
+// timestamp (Unix ms) and ID. Sets are ordered by (Timestamp, ID).
+type SyncItem struct {
+	Timestamp uint64
+	ID        record.ID
+}
+
+// Compare orders items by timestamp, then ID bytewise. The result is -1, 0
+// or +1 as a sorts before, equal to, or after b.
+func (a SyncItem) Compare(b SyncItem) int {
+	return cmp.Or(cmp.Compare(a.Timestamp, b.Timestamp), bytes.Compare(a.ID[:], b.ID[:]))
+}
+
+// SyncItemOf returns rec's item: its timestamp in Unix milliseconds (at
+// least 1 for a valid record, whose version is at least 1 and at most its
+// timestamp) and its ID.
+func SyncItemOf(rec *record.Record) SyncItem {
+	return SyncItem{Timestamp: uint64(rec.Timestamp.UnixMilli()), ID: rec.ID}
+}
+
+// SyncScope selects a reconciliation set: the current records of a
+// community (tombstones included), or only those of one author.
+// Community is required.
+type SyncScope struct {
+	Community string
+	Author    *record.Author
+}
+
+// SyncSnapshot is a consistent read-only view of reconciliation sets, for
+// the length of one catch-up session. Close it when done: an open Badger
+// snapshot holds back the removal of data it can see. Its methods are safe
+// for concurrent use; after Close (of the snapshot or of its store) they
+// return ErrClosed.
+type SyncSnapshot interface {
+	// Items calls fn for each item of scope with from <= item, in order,
+	// until fn returns false or the items run out. fn may call the store
+	// and the snapshot's other methods, but must not close either.
+	Items(scope SyncScope, from SyncItem, fn func(SyncItem) bool) error
+	// Count returns the number of items in scope (used for progress and
+	// small-set shortcuts).
+	Count(scope SyncScope) (int, error)
+	// Close releases the snapshot. Calling it again does nothing.
+	Close()
+}
+
 // Store is what both implementations provide. All methods are safe for
 // concurrent use.
 type Store interface {
@@ -108,6 +155,16 @@ type Store interface {
 	List(ctx context.Context, q Query, fn func(*record.Record) error) error
 	// Counts returns the number of current records per community and kind.
 	Counts(ctx context.Context) ([]KindCount, error)
+
+	// SyncSnapshot opens a consistent read-only view of the reconciliation
+	// sets (in Badger, a read transaction), for one catch-up session.
+	// Writes applied after it opened do not show in it. The caller must
+	// close it; closing the store closes it too.
+	SyncSnapshot(ctx context.Context) (SyncSnapshot, error)
+	// Records returns the current records among ids, in the order of ids,
+	// skipping IDs that are not (or no longer) current. An ID given twice
+	// is returned twice.
+	Records(ctx context.Context, ids []record.ID) ([]*record.Record, error)
 
 	// Outbox calls fn for each record in the outbox (local writes not yet
 	// published). Records superseded since are no longer listed.

@@ -38,11 +38,22 @@ func (m model) applyAll(recs []*record.Record) []bool {
 	return applied
 }
 
-// check compares s with the model: the current record of every address in
-// the model, and Has for every record in seen.
+// records returns the model's current records, in no order.
+func (m model) records() []*record.Record {
+	recs := make([]*record.Record, 0, len(m))
+	for _, r := range m {
+		recs = append(recs, r)
+	}
+	return recs
+}
+
+// check compares s, which must hold the model's records and no others,
+// with the model: the current record of every address in the model, Has
+// for every record in seen, and the reconciliation sets.
 func (m model) check(t *testing.T, s store.Store, seen []*record.Record) {
 	t.Helper()
 	ctx := context.Background()
+	checkSets(t, s, m.records())
 	for addr, want := range m {
 		meta, ok, err := s.CurrentMeta(ctx, addr)
 		if err != nil || !ok || meta != want.Meta() {

@@ -48,6 +48,15 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Outbox", testOutbox},
 		{"OutboxStops", testOutboxStops},
 		{"Peers", testPeers},
+		{"SyncOrder", testSyncOrder},
+		{"SyncReplace", testSyncReplace},
+		{"SyncScopes", testSyncScopes},
+		{"SyncFrom", testSyncFrom},
+		{"SyncSnapshot", testSyncSnapshot},
+		{"SyncConcurrent", testSyncConcurrent},
+		{"SyncBatchMatchesApply", testSyncBatchMatchesApply},
+		{"SyncRecords", testSyncRecords},
+		{"SyncClose", testSyncClose},
 		{"Close", testClose},
 	}
 	for _, tt := range tests {
