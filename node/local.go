@@ -1,10 +1,16 @@
 package node
 
 import (
+	"cmp"
 	"context"
 	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/mentormesh/mentormesh/mentorship"
@@ -21,6 +27,7 @@ type netView interface {
 	communities() []string
 	ingestStats() api.IngestStats
 	startedAt() time.Time
+	catchUpSessions() []api.CatchUp
 	// published is told about every local write so it can go out now.
 	published(rec *record.Record)
 }
@@ -75,14 +82,48 @@ func (l *Local) Status(ctx context.Context) (api.Status, error) {
 	if err != nil {
 		return st, fmt.Errorf("reading outbox: %w", err)
 	}
+	if st.Digests, err = l.digests(ctx, st.Communities); err != nil {
+		return st, err
+	}
+	st.CatchUp = []api.CatchUp{}
 	if l.net != nil {
 		st.Running = true
 		t := l.net.startedAt()
 		st.StartedAt = &t
 		st.Peers = len(l.net.peers())
 		st.Ingest = l.net.ingestStats()
+		st.CatchUp = l.net.catchUpSessions()
+		slices.SortFunc(st.CatchUp, func(a, b api.CatchUp) int {
+			return cmp.Or(strings.Compare(a.PeerID, b.PeerID), strings.Compare(a.Community, b.Community))
+		})
 	}
 	return st, nil
+}
+
+// digests fingerprints each community's current records, in the order the
+// catch-up protocol uses, so two nodes can tell they hold the same records.
+func (l *Local) digests(ctx context.Context, communities []string) (map[string]string, error) {
+	snap, err := l.store.SyncSnapshot(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("reading records: %w", err)
+	}
+	defer snap.Close()
+	out := make(map[string]string, len(communities))
+	for _, c := range communities {
+		h := sha256.New()
+		var buf [8]byte
+		err := snap.Items(store.SyncScope{Community: c}, store.SyncItem{}, func(it store.SyncItem) bool {
+			binary.BigEndian.PutUint64(buf[:], it.Timestamp)
+			h.Write(buf[:])
+			h.Write(it.ID[:])
+			return true
+		})
+		if err != nil {
+			return nil, fmt.Errorf("reading records: %w", err)
+		}
+		out[c] = hex.EncodeToString(h.Sum(nil)[:16])
+	}
+	return out, nil
 }
 
 func (l *Local) joined() []string {

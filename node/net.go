@@ -44,6 +44,7 @@ const (
 
 type netConfig struct {
 	key     crypto.PrivKey
+	self    record.Author
 	opts    Options
 	store   store.Store
 	pipe    *ingest.Pipeline
@@ -65,6 +66,26 @@ type netNode struct {
 	wake      chan struct{}
 	remember  chan peer.ID
 	bootstrap []peer.AddrInfo
+	joinedSet map[string]struct{}
+	catchUp   *catchUp
+
+	taskMu  sync.Mutex
+	closing bool
+}
+
+// spawn runs f in a goroutine the node waits for on close, unless the node
+// is already closing (callbacks from libp2p can arrive during shutdown).
+func (n *netNode) spawn(f func()) {
+	n.taskMu.Lock()
+	defer n.taskMu.Unlock()
+	if n.closing {
+		return
+	}
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		f()
+	}()
 }
 
 func startNet(cfg netConfig) (*netNode, error) {
@@ -80,6 +101,10 @@ func startNet(cfg netConfig) (*netNode, error) {
 	n := &netNode{
 		cfg: cfg, h: h, log: cfg.log, ctx: ctx, cancel: cancel,
 		wake: make(chan struct{}, 1), remember: make(chan peer.ID, 64), bootstrap: bootstrap,
+		joinedSet: map[string]struct{}{},
+	}
+	for _, c := range cfg.opts.Communities {
+		n.joinedSet[c] = struct{}{}
 	}
 	// Gossip gets its own lifetime: it must outlive the loops below, which
 	// publish through it, and stop before the host.
@@ -99,6 +124,7 @@ func startNet(cfg netConfig) (*netNode, error) {
 			return nil, err
 		}
 	}
+	n.catchUp = newCatchUp(n, cfg.self, cfg.opts.CatchUpInterval)
 	if !cfg.opts.NoMDNS {
 		n.mdns = mdns.NewMdnsService(h, MDNSServiceName, mdnsNotifee{n})
 		if err := n.mdns.Start(); err != nil {
@@ -106,7 +132,8 @@ func startNet(cfg netConfig) (*netNode, error) {
 			n.mdns = nil
 		}
 	}
-	n.wg.Add(3)
+	n.wg.Add(4)
+	go n.catchUp.loop()
 	go n.publishLoop()
 	go n.rememberLoop()
 	go n.connectLoop()
@@ -124,7 +151,7 @@ func newHost(cfg netConfig) (host.Host, error) {
 		listen = DefaultListen
 	}
 	mk := func(addrs []string) (host.Host, error) {
-		return libp2p.New(
+		opts := []libp2p.Option{
 			libp2p.Identity(cfg.key),
 			libp2p.ListenAddrStrings(addrs...),
 			libp2p.Transport(tcp.NewTCPTransport),
@@ -132,8 +159,12 @@ func newHost(cfg netConfig) (host.Host, error) {
 			libp2p.Security(noise.ID, noise.New),
 			libp2p.Security(libp2ptls.ID, libp2ptls.New),
 			libp2p.ConnectionManager(cm),
-			libp2p.UserAgent("mentormesh/"+cfg.opts.Version),
-		)
+			libp2p.UserAgent("mentormesh/" + cfg.opts.Version),
+		}
+		if cfg.opts.ConnectionGater != nil {
+			opts = append(opts, libp2p.ConnectionGater(cfg.opts.ConnectionGater))
+		}
+		return libp2p.New(opts...)
 	}
 	h, err := mk(listen)
 	if err != nil && !explicit {
@@ -173,6 +204,12 @@ func (n *netNode) close() error {
 	if n.mdns != nil {
 		errs = append(errs, n.mdns.Close())
 	}
+	if n.catchUp != nil {
+		n.catchUp.svc.Close()
+	}
+	n.taskMu.Lock()
+	n.closing = true
+	n.taskMu.Unlock()
 	n.cancel()
 	n.wg.Wait()
 	if n.g != nil {
@@ -242,6 +279,7 @@ func (n *netNode) poke() {
 func (n *netNode) onPeerJoin(community string, p peer.ID) {
 	n.log.Debug("peer joined community", "community", community, "peer", p)
 	n.poke() // a new listener: publish what was waiting for one
+	n.catchUp.peerJoined(community, p)
 	select {
 	case n.remember <- p:
 	default: // it will be remembered next time it joins
@@ -412,9 +450,7 @@ func (m mdnsNotifee) HandlePeerFound(ai peer.AddrInfo) {
 	if ai.ID == m.n.h.ID() || m.n.h.Network().Connectedness(ai.ID) == network.Connected {
 		return
 	}
-	m.n.wg.Add(1)
-	go func() {
-		defer m.n.wg.Done()
-		m.n.connect(ai, "mdns")
-	}()
+	m.n.spawn(func() { m.n.connect(ai, "mdns") })
 }
+
+func (n *netNode) catchUpSessions() []api.CatchUp { return n.catchUp.sessions() }

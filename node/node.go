@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/connmgr"
 	"github.com/libp2p/go-libp2p/core/crypto"
 
 	"github.com/mentormesh/mentormesh/mentorship"
@@ -52,11 +53,17 @@ type Options struct {
 	Communities []string
 	// NoMDNS turns LAN discovery off.
 	NoMDNS bool
+	// CatchUpInterval is how often each community is reconciled with a
+	// random peer (default DefaultCatchUpInterval).
+	CatchUpInterval time.Duration
 	// APIAddr is the local API's host:port (default DefaultAPIAddr); port 0
 	// picks a free one. It must be a loopback address unless
 	// AllowNonLoopbackAPI is set.
 	APIAddr             string
 	AllowNonLoopbackAPI bool
+	// ConnectionGater, if set, vets every connection (tests use it to
+	// partition a network).
+	ConnectionGater connmgr.ConnectionGater
 	// Version is reported to peers in the libp2p user agent.
 	Version string
 	Logger  *slog.Logger
@@ -150,7 +157,7 @@ func (n *Node) start(apiAddr string) (err error) {
 		IsUnknownKind: func(err error) bool { return errors.Is(err, mentorship.ErrUnknownKind) },
 	})
 	if n.net, err = startNet(netConfig{
-		key: key, opts: opts, store: n.store, pipe: pipe, log: n.log, started: n.started,
+		key: key, self: author, opts: opts, store: n.store, pipe: pipe, log: n.log, started: n.started,
 	}); err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"io"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -119,5 +120,27 @@ func printStatus(w io.Writer, st api.Status) {
 			printf(w, "  (+%d deleted)", k.Tombstones)
 		}
 		printf(w, "\n")
+	}
+	printf(w, "digests (equal on two nodes = same records):\n")
+	for _, c := range st.Communities {
+		printf(w, "  %-20s %s\n", c, st.Digests[c])
+	}
+	if st.Running {
+		printf(w, "catch-up (last session per peer):\n")
+		if len(st.CatchUp) == 0 {
+			printf(w, "  none yet\n")
+		}
+		for _, cu := range st.CatchUp {
+			what := "community"
+			if cu.OwnRecordsOnly {
+				what = "own records"
+			}
+			printf(w, "  %s  %s (%s)  %s ago: pulled %d, sent %d, %d round trips",
+				cu.PeerID, cu.Community, what, time.Since(cu.At).Round(time.Second), cu.Pulled, cu.Sent, cu.RoundTrips)
+			if cu.Error != "" {
+				printf(w, "  error: %s", cu.Error)
+			}
+			printf(w, "\n")
+		}
 	}
 }

@@ -62,6 +62,32 @@ type Status struct {
 	Outbox int `json:"outbox"`
 	// Ingest counts records received since start, by verdict.
 	Ingest IngestStats `json:"ingest"`
+	// Digests fingerprints each community's current records (SHA-256 of
+	// their (timestamp, ID) in order, hex): two nodes with the same digest
+	// hold exactly the same records.
+	Digests map[string]string `json:"digests"`
+	// CatchUp is the last reconciliation session with each peer.
+	CatchUp []CatchUp `json:"catch_up"`
+}
+
+// CatchUp describes one reconciliation session with a peer.
+type CatchUp struct {
+	PeerID    string `json:"peer_id"`
+	Community string `json:"community"`
+	// OwnRecordsOnly marks the short session over this node's own records
+	// that runs first when a peer joins.
+	OwnRecordsOnly bool      `json:"own_records_only"`
+	Initiated      bool      `json:"initiated"`
+	At             time.Time `json:"at"`
+	DurationMS     int64     `json:"duration_ms"`
+	// Pulled counts records received that were new here and stored.
+	Pulled        int    `json:"pulled"`
+	Received      int    `json:"received"`
+	Sent          int    `json:"sent"`
+	RoundTrips    int    `json:"round_trips"`
+	BytesSent     int64  `json:"bytes_sent"`
+	BytesReceived int64  `json:"bytes_received"`
+	Error         string `json:"error,omitempty"`
 }
 
 // IngestStats counts ingest outcomes.

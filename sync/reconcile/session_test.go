@@ -78,7 +78,7 @@ func (m *memStore) Snapshot(context.Context) (reconcile.Snapshot, error) {
 }
 
 func (s memSnap) Set(reconcile.Scope) reconcile.Set { return reconcile.SliceSet(s.items) }
-func (memSnap) Close()                               {}
+func (memSnap) Close()                              {}
 
 func (m *memStore) digest() [32]byte {
 	snap, _ := m.Snapshot(context.Background())

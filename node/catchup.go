@@ -1,0 +1,196 @@
+package node
+
+import (
+	"context"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/mentormesh/mentormesh/node/api"
+	"github.com/mentormesh/mentormesh/store"
+	"github.com/mentormesh/mentormesh/sync/reconcile"
+	"github.com/mentormesh/mentormesh/sync/record"
+)
+
+// DefaultCatchUpInterval is how often a node reconciles each community with
+// one random peer, on top of the sessions it runs when a peer joins.
+const DefaultCatchUpInterval = 5 * time.Minute
+
+// catchUp schedules reconciliation sessions and remembers how they went.
+type catchUp struct {
+	n        *netNode
+	svc      *reconcile.Service
+	self     record.Author
+	interval time.Duration
+
+	mu      sync.Mutex
+	running map[syncKey]bool
+	last    map[syncKey]api.CatchUp
+	logged  map[peer.ID]time.Time
+}
+
+type syncKey struct {
+	peer      peer.ID
+	community string
+}
+
+func newCatchUp(n *netNode, self record.Author, interval time.Duration) *catchUp {
+	if interval <= 0 {
+		interval = DefaultCatchUpInterval
+	}
+	c := &catchUp{n: n, self: self, interval: interval,
+		running: map[syncKey]bool{}, last: map[syncKey]api.CatchUp{}, logged: map[peer.ID]time.Time{}}
+	syncer := reconcile.New(syncStore{n.cfg.store}, n.cfg.pipe, reconcile.Options{
+		Logger: n.log.With("subsystem", "catchup"),
+		Joined: func(community string) bool { _, ok := n.joinedSet[community]; return ok },
+	})
+	c.svc = reconcile.NewService(n.h, syncer, reconcile.ServiceOptions{
+		Logger:   n.log.With("subsystem", "catchup"),
+		Progress: c.progress,
+		Done:     c.done,
+	})
+	return c
+}
+
+// peerJoined starts catch-up with a peer that joined a community topic:
+// this node's own records first (so a node restored from a backup of its
+// key gets its own history before anything else), then the whole
+// community. Both sides run the small own-records session; only the side
+// with the lower peer ID runs the community session, so the two do not
+// reconcile the same set twice.
+func (c *catchUp) peerJoined(community string, p peer.ID) {
+	c.n.spawn(func() {
+		self := c.self
+		c.run(p, reconcile.Scope{Community: community, Author: &self})
+		if c.n.h.ID() < p {
+			c.run(p, reconcile.Scope{Community: community})
+		}
+	})
+}
+
+// run does one session unless one with the same peer and community is
+// already running.
+func (c *catchUp) run(p peer.ID, scope reconcile.Scope) {
+	k := syncKey{p, scope.Community}
+	c.mu.Lock()
+	if c.running[k] {
+		c.mu.Unlock()
+		return
+	}
+	c.running[k] = true
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		delete(c.running, k)
+		c.mu.Unlock()
+	}()
+	_, _ = c.svc.Sync(c.n.ctx, p, scope) // done() records the outcome
+}
+
+// loop reconciles each community with one random peer every interval
+// (with jitter, so nodes started together do not stay in step).
+func (c *catchUp) loop() {
+	defer c.n.wg.Done()
+	for {
+		d := c.interval - c.interval/5 + rand.N(2*c.interval/5+1)
+		t := time.NewTimer(d)
+		select {
+		case <-c.n.ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		for _, community := range c.n.g.Communities() {
+			peers := c.n.g.TopicPeers(community)
+			if len(peers) == 0 {
+				continue
+			}
+			c.run(peers[rand.N(len(peers))], reconcile.Scope{Community: community})
+		}
+	}
+}
+
+func (c *catchUp) progress(p peer.ID, scope reconcile.Scope, received int) {
+	c.mu.Lock()
+	due := time.Since(c.logged[p]) >= 2*time.Second
+	if due {
+		c.logged[p] = time.Now()
+	}
+	c.mu.Unlock()
+	if due && received > 0 {
+		c.n.log.Info("catching up", "peer", p, "community", scope.Community, "records_received", received)
+	}
+}
+
+func (c *catchUp) done(p peer.ID, initiated bool, st reconcile.Stats, err error) {
+	cu := api.CatchUp{
+		PeerID: p.String(), Community: st.Scope.Community, OwnRecordsOnly: st.Scope.Author != nil,
+		Initiated: initiated, At: time.Now().UTC(), DurationMS: st.Duration.Milliseconds(),
+		Pulled: st.Accepted, Received: st.RecordsReceived, Sent: st.RecordsSent,
+		RoundTrips: st.RoundTrips(), BytesSent: st.BytesSent, BytesReceived: st.BytesReceived,
+	}
+	log := c.n.log.Debug
+	if err != nil {
+		cu.Error = err.Error()
+		if c.n.ctx.Err() == nil {
+			log = c.n.log.Warn
+		}
+	} else if st.Accepted > 0 {
+		log = c.n.log.Info
+	}
+	log("catch-up session ended", "peer", p, "community", cu.Community, "own_records_only", cu.OwnRecordsOnly,
+		"initiated", initiated, "pulled", st.Accepted, "sent", st.RecordsSent, "round_trips", cu.RoundTrips,
+		"bytes_in", st.BytesReceived, "bytes_out", st.BytesSent, "duration", st.Duration.Round(time.Millisecond), "err", err)
+	if cu.Community == "" {
+		return // refused before the scope was known
+	}
+	c.mu.Lock()
+	c.last[syncKey{p, cu.Community}] = cu
+	delete(c.logged, p)
+	c.mu.Unlock()
+}
+
+// sessions returns the last session with each peer and community.
+func (c *catchUp) sessions() []api.CatchUp {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]api.CatchUp, 0, len(c.last))
+	for _, cu := range c.last {
+		out = append(out, cu)
+	}
+	return out
+}
+
+// syncStore adapts store.Store to what reconcile declares.
+type syncStore struct{ s store.Store }
+
+func (a syncStore) Snapshot(ctx context.Context) (reconcile.Snapshot, error) {
+	snap, err := a.s.SyncSnapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return syncSnapshot{snap}, nil
+}
+
+func (a syncStore) Records(ctx context.Context, ids []record.ID) ([]*record.Record, error) {
+	return a.s.Records(ctx, ids)
+}
+
+type syncSnapshot struct{ s store.SyncSnapshot }
+
+func (s syncSnapshot) Set(scope reconcile.Scope) reconcile.Set {
+	return syncSet{s.s, store.SyncScope{Community: scope.Community, Author: scope.Author}}
+}
+
+func (s syncSnapshot) Close() { s.s.Close() }
+
+type syncSet struct {
+	s     store.SyncSnapshot
+	scope store.SyncScope
+}
+
+func (s syncSet) Items(from reconcile.Item, fn func(reconcile.Item) bool) error {
+	return s.s.Items(s.scope, store.SyncItem(from), func(it store.SyncItem) bool { return fn(reconcile.Item(it)) })
+}

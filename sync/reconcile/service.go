@@ -1,0 +1,150 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/protocol"
+)
+
+// Protocol is the libp2p protocol ID of catch-up sessions.
+const Protocol protocol.ID = "/mentormesh/sync/1.0.0"
+
+// ServiceOptions configure a Service.
+type ServiceOptions struct {
+	// SessionTimeout bounds a whole session (default 10 minutes).
+	SessionTimeout time.Duration
+	// MaxInbound caps concurrent sessions opened by peers (default 8); each
+	// peer may have one at a time.
+	MaxInbound int
+	// Progress, if set, is called as records arrive in a session.
+	Progress func(p peer.ID, scope Scope, received int)
+	// Done, if set, is called after every session, inbound or outbound.
+	Done func(p peer.ID, initiated bool, st Stats, err error)
+	Logger *slog.Logger
+}
+
+// ErrBusy is what a peer gets when the node runs too many sessions.
+var ErrBusy = errors.New("too many catch-up sessions; try again later")
+
+// Service runs catch-up sessions over libp2p streams.
+type Service struct {
+	h      host.Host
+	syncer *Syncer
+	opts   ServiceOptions
+	sem    chan struct{}
+
+	mu      sync.Mutex
+	inbound map[peer.ID]bool
+}
+
+// NewService registers the stream handler on h. Close removes it.
+func NewService(h host.Host, syncer *Syncer, opts ServiceOptions) *Service {
+	if opts.SessionTimeout <= 0 {
+		opts.SessionTimeout = 10 * time.Minute
+	}
+	if opts.MaxInbound <= 0 {
+		opts.MaxInbound = 8
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	s := &Service{h: h, syncer: syncer, opts: opts, sem: make(chan struct{}, opts.MaxInbound), inbound: map[peer.ID]bool{}}
+	h.SetStreamHandler(Protocol, s.handle)
+	return s
+}
+
+// Close stops serving sessions.
+func (s *Service) Close() { s.h.RemoveStreamHandler(Protocol) }
+
+// Sync runs one session with p as the initiator.
+func (s *Service) Sync(ctx context.Context, p peer.ID, scope Scope) (Stats, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.opts.SessionTimeout)
+	defer cancel()
+	st, err := s.syncOver(ctx, p, scope)
+	if s.opts.Done != nil {
+		s.opts.Done(p, true, st, err)
+	}
+	return st, err
+}
+
+func (s *Service) syncOver(ctx context.Context, p peer.ID, scope Scope) (Stats, error) {
+	str, err := s.h.NewStream(ctx, p, Protocol)
+	if err != nil {
+		return Stats{Scope: scope}, fmt.Errorf("opening catch-up stream to %s: %w", p, err)
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		_ = str.SetDeadline(dl)
+	}
+	st, err := s.syncer.Initiate(ctx, str, scope, s.progress(p, scope))
+	if err != nil {
+		_ = str.Reset()
+		return st, err
+	}
+	return st, str.Close()
+}
+
+func (s *Service) handle(str network.Stream) {
+	p := str.Conn().RemotePeer()
+	if !s.admit(p) {
+		abort(str, ErrBusy)
+		_ = str.Reset()
+		return
+	}
+	defer s.release(p)
+	ctx, cancel := context.WithTimeout(context.Background(), s.opts.SessionTimeout)
+	defer cancel()
+	_ = str.SetDeadline(time.Now().Add(s.opts.SessionTimeout))
+	var scope Scope
+	st, err := s.syncer.Respond(ctx, str, func(n int) {
+		if s.opts.Progress != nil {
+			s.opts.Progress(p, scope, n)
+		}
+	})
+	scope = st.Scope
+	if err != nil {
+		_ = str.Reset()
+	} else {
+		_ = str.Close()
+	}
+	if s.opts.Done != nil {
+		s.opts.Done(p, false, st, err)
+	}
+}
+
+func (s *Service) progress(p peer.ID, scope Scope) func(int) {
+	if s.opts.Progress == nil {
+		return nil
+	}
+	return func(n int) { s.opts.Progress(p, scope, n) }
+}
+
+// admit takes a session slot for p: one per peer, MaxInbound in all.
+func (s *Service) admit(p peer.ID) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.inbound[p] {
+		return false
+	}
+	select {
+	case s.sem <- struct{}{}:
+	default:
+		return false
+	}
+	s.inbound[p] = true
+	return true
+}
+
+func (s *Service) release(p peer.ID) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.inbound, p)
+	<-s.sem
+}
