@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -34,6 +35,11 @@ type catchUp struct {
 type syncKey struct {
 	peer      peer.ID
 	community string
+	own       bool // the own-records scope
+}
+
+func keyOf(p peer.ID, scope reconcile.Scope) syncKey {
+	return syncKey{p, scope.Community, scope.Author != nil}
 }
 
 func newCatchUp(n *netNode, self record.Author, interval time.Duration) *catchUp {
@@ -70,10 +76,11 @@ func (c *catchUp) peerJoined(community string, p peer.ID) {
 	})
 }
 
-// run does one session unless one with the same peer and community is
-// already running.
+// run does one session unless one with the same peer and scope is already
+// running. A peer that is busy (it serves one session per peer at a time,
+// and may not have released the previous one yet) is retried a few times.
 func (c *catchUp) run(p peer.ID, scope reconcile.Scope) {
-	k := syncKey{p, scope.Community}
+	k := keyOf(p, scope)
 	c.mu.Lock()
 	if c.running[k] {
 		c.mu.Unlock()
@@ -86,7 +93,20 @@ func (c *catchUp) run(p peer.ID, scope reconcile.Scope) {
 		delete(c.running, k)
 		c.mu.Unlock()
 	}()
-	_, _ = c.svc.Sync(c.n.ctx, p, scope) // done() records the outcome
+	backoff := 100 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		_, err := c.svc.Sync(c.n.ctx, p, scope) // done() records the outcome
+		var abort *reconcile.AbortError
+		if !errors.As(err, &abort) || !abort.Busy() || attempt == 5 {
+			return
+		}
+		select {
+		case <-c.n.ctx.Done():
+			return
+		case <-time.After(backoff + rand.N(backoff)):
+		}
+		backoff *= 2
+	}
 }
 
 // loop reconciles each community with one random peer every interval
@@ -147,7 +167,7 @@ func (c *catchUp) done(p peer.ID, initiated bool, st reconcile.Stats, err error)
 		return // refused before the scope was known
 	}
 	c.mu.Lock()
-	c.last[syncKey{p, cu.Community}] = cu
+	c.last[keyOf(p, st.Scope)] = cu
 	delete(c.logged, p)
 	c.mu.Unlock()
 }

@@ -27,7 +27,7 @@ type ServiceOptions struct {
 	// Progress, if set, is called as records arrive in a session.
 	Progress func(p peer.ID, scope Scope, received int)
 	// Done, if set, is called after every session, inbound or outbound.
-	Done func(p peer.ID, initiated bool, st Stats, err error)
+	Done   func(p peer.ID, initiated bool, st Stats, err error)
 	Logger *slog.Logger
 }
 
@@ -41,9 +41,15 @@ type Service struct {
 	opts   ServiceOptions
 	sem    chan struct{}
 
-	mu      sync.Mutex
-	inbound map[peer.ID]bool
+	mu       sync.Mutex
+	inbound  map[peer.ID]bool
+	released chan struct{} // closed and replaced whenever a slot frees up
 }
+
+// admitWait is how long an inbound session waits for a slot: a peer that
+// runs two sessions back to back may open the second before this side has
+// released the first.
+const admitWait = 2 * time.Second
 
 // NewService registers the stream handler on h. Close removes it.
 func NewService(h host.Host, syncer *Syncer, opts ServiceOptions) *Service {
@@ -56,7 +62,8 @@ func NewService(h host.Host, syncer *Syncer, opts ServiceOptions) *Service {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	s := &Service{h: h, syncer: syncer, opts: opts, sem: make(chan struct{}, opts.MaxInbound), inbound: map[peer.ID]bool{}}
+	s := &Service{h: h, syncer: syncer, opts: opts, sem: make(chan struct{}, opts.MaxInbound),
+		inbound: map[peer.ID]bool{}, released: make(chan struct{})}
 	h.SetStreamHandler(Protocol, s.handle)
 	return s
 }
@@ -93,9 +100,9 @@ func (s *Service) syncOver(ctx context.Context, p peer.ID, scope Scope) (Stats, 
 
 func (s *Service) handle(str network.Stream) {
 	p := str.Conn().RemotePeer()
-	if !s.admit(p) {
+	if !s.admitWithin(p, admitWait) {
 		abort(str, ErrBusy)
-		_ = str.Reset()
+		_ = str.Close() // not Reset: the peer should read why
 		return
 	}
 	defer s.release(p)
@@ -142,9 +149,30 @@ func (s *Service) admit(p peer.ID) bool {
 	return true
 }
 
+// admitWithin waits up to d for admit to succeed.
+func (s *Service) admitWithin(p peer.ID, d time.Duration) bool {
+	deadline := time.NewTimer(d)
+	defer deadline.Stop()
+	for {
+		s.mu.Lock()
+		released := s.released
+		s.mu.Unlock()
+		if s.admit(p) {
+			return true
+		}
+		select {
+		case <-released:
+		case <-deadline.C:
+			return false
+		}
+	}
+}
+
 func (s *Service) release(p peer.ID) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.inbound, p)
 	<-s.sem
+	close(s.released)
+	s.released = make(chan struct{})
 }

@@ -77,6 +77,15 @@ func (l *Limits) setDefaults() {
 	}
 }
 
+// AbortError is returned when the peer ended the session with a reason.
+type AbortError struct{ Reason string }
+
+func (e *AbortError) Error() string { return "peer ended the session: " + e.Reason }
+
+// Busy reports whether the peer refused because it runs too many sessions;
+// trying again shortly is the right response.
+func (e *AbortError) Busy() bool { return e.Reason == ErrBusy.Error() }
+
 // ErrRejectedRecord ends a session whose peer sent a forged or malformed
 // record: no honest node does.
 var ErrRejectedRecord = errors.New("peer sent a record that failed verification")
@@ -183,7 +192,7 @@ func (s *session) receive(ctx context.Context) (turn, error) {
 			s.stats.BytesReceived += int64(n)
 		}
 		if f.Error != "" {
-			return t, fmt.Errorf("peer aborted: %s", f.Error)
+			return t, &AbortError{Reason: f.Error}
 		}
 		if len(t.ranges)+len(f.Ranges) > MaxRangesPerTurn {
 			return t, fmt.Errorf("%w: more than %d ranges in one turn", ErrProtocol, MaxRangesPerTurn)
