@@ -41,6 +41,9 @@ const (
 	MaxRangesPerTurn = 1 << 15
 	// MaxIDsPerRange caps an ID list.
 	MaxIDsPerRange = 1 << 12
+	// MaxFramesPerTurn caps the frames of one turn, so a peer cannot keep a
+	// turn open forever with empty frames.
+	MaxFramesPerTurn = 1 << 16
 )
 
 // ErrProtocol marks a peer's violation of the protocol.

@@ -172,7 +172,10 @@ func (s *session) run(ctx context.Context, first *turn) error {
 // receive reads one turn, ingesting its records frame by frame.
 func (s *session) receive(ctx context.Context) (turn, error) {
 	var t turn
-	for {
+	for frames := 1; ; frames++ {
+		if frames > MaxFramesPerTurn {
+			return t, fmt.Errorf("%w: more than %d frames in one turn", ErrProtocol, MaxFramesPerTurn)
+		}
 		if err := ctx.Err(); err != nil {
 			return t, err
 		}
