@@ -41,6 +41,10 @@ const (
 	MaxRangesPerTurn = 1 << 15
 	// MaxIDsPerRange caps an ID list.
 	MaxIDsPerRange = 1 << 12
+	// MaxIDsPerTurn caps the IDs of all the ID lists of one turn. An honest
+	// turn stays below it: it lists IDs only for ranges of fewer than
+	// IDListThreshold items, and has at most MaxRangesPerTurn ranges.
+	MaxIDsPerTurn = MaxRangesPerTurn * IDListThreshold
 	// MaxFramesPerTurn caps the frames of one turn, so a peer cannot keep a
 	// turn open forever with empty frames.
 	MaxFramesPerTurn = 1 << 16
@@ -77,7 +81,11 @@ type Result struct {
 	Need []record.ID
 }
 
-// Process answers a peer's turn against set.
+// Process answers a peer's turn against set. The reply has at most
+// MaxRangesPerTurn ranges: when answering every range would take more (two
+// large sets that differ throughout), the ranges from there on are answered
+// with one fingerprint of this side's items in them, which the peer splits
+// in its turn.
 func Process(set Set, in []Range) (Result, error) {
 	if err := Validate(in); err != nil {
 		return Result{}, err
@@ -86,6 +94,15 @@ func Process(set Set, in []Range) (Result, error) {
 	var out []Range
 	lower := Bound{}
 	for _, r := range in {
+		if r.Mode != Skip && len(out)+Buckets+1 > MaxRangesPerTurn {
+			last := in[len(in)-1].Upper
+			fp, err := fingerprintOf(set, lower.start(), last)
+			if err != nil {
+				return Result{}, err
+			}
+			out = append(out, Range{Upper: last, Mode: FingerprintMode, Fingerprint: fp})
+			break
+		}
 		switch r.Mode {
 		case Skip:
 			out = appendSkip(out, r.Upper)
@@ -172,6 +189,20 @@ func appendSkip(out []Range, upper Bound) []Range {
 		return out
 	}
 	return append(out, Range{Upper: upper, Mode: Skip})
+}
+
+// fingerprintOf returns the fingerprint of the items from from (inclusive)
+// up to upper (exclusive).
+func fingerprintOf(set Set, from Item, upper Bound) (Fingerprint, error) {
+	var a accumulator
+	err := set.Items(from, func(it Item) bool {
+		if !upper.above(it) {
+			return false
+		}
+		a.add(it.ID)
+		return true
+	})
+	return a.fingerprint(), err
 }
 
 // collect returns the items from from (inclusive) up to upper (exclusive);

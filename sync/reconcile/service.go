@@ -90,6 +90,10 @@ func (s *Service) syncOver(ctx context.Context, p peer.ID, scope Scope) (Stats, 
 	if dl, ok := ctx.Deadline(); ok {
 		_ = str.SetDeadline(dl)
 	}
+	// Reads do not watch ctx: reset the stream when it ends, or a node
+	// shutting down would wait for a silent peer until the deadline.
+	stop := context.AfterFunc(ctx, func() { _ = str.Reset() })
+	defer stop()
 	st, err := s.syncer.Initiate(ctx, str, scope, s.progress(p, scope))
 	if err != nil {
 		_ = str.Reset()

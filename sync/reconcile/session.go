@@ -59,7 +59,7 @@ type Limits struct {
 	// MaxTurns ends a session that has not converged (default 64).
 	MaxTurns int
 	// FrameBudget is the size a sender aims for per frame (default 256 KiB,
-	// at most MaxFrameSize).
+	// at most MaxFrameSize less 4 KiB for framing).
 	FrameBudget int
 	// MaxWants caps the IDs a peer may ask for in one turn (default 65536).
 	MaxWants int
@@ -69,13 +69,17 @@ func (l *Limits) setDefaults() {
 	if l.MaxTurns <= 0 {
 		l.MaxTurns = 64
 	}
-	if l.FrameBudget <= 0 || l.FrameBudget > MaxFrameSize {
+	if l.FrameBudget <= 0 || l.FrameBudget > MaxFrameSize-frameSlack {
 		l.FrameBudget = 256 << 10
 	}
 	if l.MaxWants <= 0 {
 		l.MaxWants = 1 << 16
 	}
 }
+
+// frameSlack is room left in a frame for what send does not count against
+// the budget: the opening frame's scope, field tags and lengths.
+const frameSlack = 4 << 10
 
 // AbortError is returned when the peer ended the session with a reason.
 type AbortError struct{ Reason string }
@@ -115,6 +119,7 @@ type session struct {
 type turn struct {
 	ranges []Range
 	want   []record.ID
+	ids    int // IDs in the ranges' ID lists
 }
 
 func (t turn) final() bool {
@@ -152,9 +157,11 @@ func (s *session) run(ctx context.Context, first *turn) error {
 		if err != nil {
 			return err
 		}
+		// Ask for at most MaxWants records a turn, the most a peer takes:
+		// the rest stay different and the next session fetches them.
 		var want []record.ID
 		for _, id := range res.Need {
-			if !s.got[id] {
+			if !s.got[id] && len(want) < s.limits.MaxWants {
 				want = append(want, id)
 			}
 		}
@@ -201,6 +208,12 @@ func (s *session) receive(ctx context.Context) (turn, error) {
 			return t, fmt.Errorf("%w: more than %d ranges in one turn", ErrProtocol, MaxRangesPerTurn)
 		}
 		t.ranges = append(t.ranges, f.Ranges...)
+		for _, r := range f.Ranges {
+			t.ids += len(r.IDs)
+		}
+		if t.ids > MaxIDsPerTurn {
+			return t, fmt.Errorf("%w: more than %d IDs in one turn", ErrProtocol, MaxIDsPerTurn)
+		}
 		if len(t.want)+len(f.Want) > s.limits.MaxWants {
 			return t, fmt.Errorf("%w: more than %d wanted records in one turn", ErrProtocol, s.limits.MaxWants)
 		}
@@ -266,6 +279,7 @@ func (s *session) send(ctx context.Context, t turn, ids []record.ID, opening boo
 		room := max(1, (s.limits.FrameBudget-size)/len(record.ID{}))
 		n := min(room, len(t.want))
 		f.Want, t.want = t.want[:n], t.want[n:]
+		size += n * len(record.ID{})
 		if len(t.want) > 0 {
 			if err := flush(); err != nil {
 				return err
