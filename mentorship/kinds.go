@@ -7,7 +7,21 @@ import (
 
 // Record kinds defined by the domain.
 const (
+	// KindProfile is a practitioner's profile (empty key).
 	KindProfile = "profile"
+	// KindPairing is one party's side of a mentorship pairing (key: the
+	// pairing ID). A pairing's state is derived from both sides' records.
+	KindPairing = "pairing"
+	// KindPrivate is an item inside a pairing (goal, session, note, contact
+	// details), sealed so only the two partners can read it (key:
+	// "<pairing ID>/<item ID>").
+	KindPrivate = "private"
+	// KindResource is a shared resource: article, guide, event... (key: the
+	// resource ID).
+	KindResource = "resource"
+	// KindEndorsement is one practitioner's endorsement of a resource (key:
+	// the resource's address, see EndorsementKey).
+	KindEndorsement = "endorsement"
 )
 
 // ErrUnknownKind is returned for a kind this version does not know. Nodes
@@ -35,6 +49,14 @@ func (Kinds) ValidatePayload(kind, key string, deleted bool, payload []byte) err
 		}
 		_, err := DecodeProfile(payload)
 		return err
+	case KindPairing:
+		return validatePairingRecord(key, deleted, payload)
+	case KindPrivate:
+		return validatePrivateRecord(key, deleted, payload)
+	case KindResource:
+		return validateResourceRecord(key, deleted, payload)
+	case KindEndorsement:
+		return validateEndorsementRecord(key, deleted, payload)
 	default:
 		return fmt.Errorf("%w %q", ErrUnknownKind, kind)
 	}

@@ -9,11 +9,26 @@ import (
 	"time"
 )
 
-// Backend is every operation the CLI and the page perform on a node.
+// Backend is every operation the CLI and the page perform on a node. It is
+// assembled from one interface per area, each declared beside its types.
 type Backend interface {
+	NodeBackend
+	ProfileBackend
+	PairingBackend
+	PrivateBackend
+	ResourceBackend
+	CommunityBackend
+}
+
+// NodeBackend reports on the node itself.
+type NodeBackend interface {
 	ID(ctx context.Context) (Identity, error)
 	Peers(ctx context.Context) ([]Peer, error)
 	Status(ctx context.Context) (Status, error)
+}
+
+// ProfileBackend manages profiles, mentor search and community statistics.
+type ProfileBackend interface {
 	SetProfile(ctx context.Context, in ProfileInput) (Profile, error)
 	// DeleteProfile replaces the caller's profile with a signed tombstone in
 	// community, or in every joined community if community is "".

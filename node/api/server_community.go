@@ -1,0 +1,4 @@
+package api
+
+// routesCommunity registers the community endpoints.
+func (s *Server) routesCommunity() {}

@@ -1,0 +1,4 @@
+package api
+
+// routesPairing registers the pairing endpoints.
+func (s *Server) routesPairing() {}

@@ -1,0 +1,4 @@
+package api
+
+// routesPrivate registers the private endpoints.
+func (s *Server) routesPrivate() {}

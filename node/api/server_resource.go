@@ -1,0 +1,4 @@
+package api
+
+// routesResource registers the resource endpoints.
+func (s *Server) routesResource() {}

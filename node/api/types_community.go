@@ -1,0 +1,4 @@
+package api
+
+// CommunityBackend is the community part of Backend.
+type CommunityBackend interface{}

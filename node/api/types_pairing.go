@@ -1,0 +1,4 @@
+package api
+
+// PairingBackend is the pairing part of Backend.
+type PairingBackend interface{}

@@ -1,0 +1,4 @@
+package api
+
+// PrivateBackend is the private part of Backend.
+type PrivateBackend interface{}

@@ -1,0 +1,4 @@
+package api
+
+// ResourceBackend is the resource part of Backend.
+type ResourceBackend interface{}
