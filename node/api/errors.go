@@ -20,6 +20,7 @@ func (e *Error) Error() string { return e.Message }
 const (
 	CodeBadRequest       = "bad_request"
 	CodeNotFound         = "not_found"
+	CodeConflict         = "conflict"
 	CodeMethodNotAllowed = "method_not_allowed"
 	CodeUnauthorized     = "unauthorized"
 	CodeForbidden        = "forbidden"
@@ -36,6 +37,12 @@ func NotFound(msg string) *Error {
 // BadRequest returns a 400 error.
 func BadRequest(msg string) *Error {
 	return &Error{Status: http.StatusBadRequest, Code: CodeBadRequest, Message: msg}
+}
+
+// Conflict returns a 409 error: the request is well formed but the current
+// state does not allow it (an illegal pairing transition, a full mentor).
+func Conflict(msg string) *Error {
+	return &Error{Status: http.StatusConflict, Code: CodeConflict, Message: msg}
 }
 
 // IsNotFound reports whether err is an API not-found error.
