@@ -35,11 +35,17 @@ type catchUp struct {
 type syncKey struct {
 	peer      peer.ID
 	community string
-	own       bool // the own-records scope
+	// author is the scope's author (zero for the whole community): the
+	// own-records sessions in the two directions are different scopes.
+	author record.Author
 }
 
 func keyOf(p peer.ID, scope reconcile.Scope) syncKey {
-	return syncKey{p, scope.Community, scope.Author != nil}
+	k := syncKey{peer: p, community: scope.Community}
+	if scope.Author != nil {
+		k.author = *scope.Author
+	}
+	return k
 }
 
 func newCatchUp(n *netNode, self record.Author, interval time.Duration) *catchUp {
