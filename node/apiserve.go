@@ -67,6 +67,7 @@ func (n *Node) startAPI(addr, token string) error {
 		AllowNonLoopbackHosts: n.opts.AllowNonLoopbackAPI,
 		Logger:                n.log.With("subsystem", "api"),
 	})
+	n.apiH = srv
 	n.apiSrv = &http.Server{
 		Handler:           srv,
 		ReadHeaderTimeout: 10 * time.Second,

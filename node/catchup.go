@@ -172,6 +172,7 @@ func (c *catchUp) done(p peer.ID, initiated bool, st reconcile.Stats, err error)
 	if cu.Community == "" {
 		return // refused before the scope was known
 	}
+	c.n.cfg.events.publish(api.Event{Type: api.EventSync, Sync: &cu})
 	c.mu.Lock()
 	c.last[keyOf(p, st.Scope)] = cu
 	delete(c.logged, p)

@@ -270,7 +270,7 @@ func TestInterruptedSessionResumes(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { peerHost.Close() })
-	pipe := ingest.New(storeAdapter{mem}, mentorship.Kinds{}, ingest.Options{})
+	pipe := ingest.New(storeAdapter{s: mem}, mentorship.Kinds{}, ingest.Options{})
 	syncer := reconcile.New(syncStore{mem}, pipe, reconcile.Options{})
 	var mu sync.Mutex
 	cutAfter := 400 << 10 // bytes: some frames of records, not all
