@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mentormesh/mentormesh/node/api"
+	"github.com/mentormesh/mentormesh/node/web"
 )
 
 // APIInfo is the content of api.json, written by a running node so CLI
@@ -65,6 +66,7 @@ func (n *Node) startAPI(addr, token string) error {
 		Token:                 token,
 		Shutdown:              n.requestShutdown,
 		AllowNonLoopbackHosts: n.opts.AllowNonLoopbackAPI,
+		Page:                  web.Handler(),
 		Logger:                n.log.With("subsystem", "api"),
 	})
 	n.apiH = srv

@@ -28,7 +28,10 @@ type ServerOptions struct {
 	// AllowNonLoopbackHosts disables the Host header check (only for a node
 	// deliberately exposed beyond loopback).
 	AllowNonLoopbackHosts bool
-	Logger                *slog.Logger
+	// Page, if set, serves the web page at / and /assets/. Its files hold
+	// no data (everything comes from the API), so they need no login.
+	Page   http.Handler
+	Logger *slog.Logger
 }
 
 // Server serves a Backend over HTTP.
@@ -76,6 +79,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Frame-Options", "DENY")
 	if r.URL.Path == LoginPath && r.Method == http.MethodGet {
 		s.handleLogin(w, r)
+		return
+	}
+	if s.opts.Page != nil && safeMethod(r.Method) && (r.URL.Path == "/" || strings.HasPrefix(r.URL.Path, "/assets/")) {
+		s.opts.Page.ServeHTTP(w, r)
 		return
 	}
 	if _, e := s.authenticate(r); e != nil {
