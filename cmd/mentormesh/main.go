@@ -103,6 +103,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			openCommand(),
 			shutdownCommand(),
 			versionCommand(),
+			completionCommand(),
 		},
 	}
 	for _, c := range app.Commands {
