@@ -96,12 +96,11 @@ func (s *Service) syncOver(ctx context.Context, p peer.ID, scope Scope) (Stats, 
 	defer stop()
 	st, err := s.syncer.Initiate(ctx, str, scope, s.progress(p, scope))
 	// Close rather than Reset on error too: the session has written the
-	// reason for the peer, and a reset would discard it.
-	cerr := str.Close()
-	if err != nil {
-		return st, err
-	}
-	return st, cerr
+	// reason for the peer, and a reset would discard it. Close's own error
+	// does not matter once the session is over (over QUIC, the peer having
+	// closed its side first makes it fail).
+	_ = str.Close()
+	return st, err
 }
 
 func (s *Service) handle(str network.Stream) {
