@@ -176,7 +176,9 @@ func view(t tb, recs []mentorship.PairingRecord, now time.Time) mentorship.Pairi
 // TestTransitions checks every action by every party in every state: what
 // is allowed, what state it leads to, and that refusals explain themselves.
 func TestTransitions(t *testing.T) {
-	st := func(who [32]byte, s mentorship.PairStatus, acc bool) mentorship.PairingRecord { return side(t, who, s, acc) }
+	st := func(who [32]byte, s mentorship.PairStatus, acc bool) mentorship.PairingRecord {
+		return side(t, who, s, acc)
+	}
 	P := mentorship.StatusProposed
 	states := []struct {
 		name string

@@ -164,8 +164,12 @@ func TestPairingValidate(t *testing.T) {
 		{"rating 5", mod(func(p *mentorship.Pairing) { p.Status, p.Rating = mentorship.StatusCompleted, 5 }), true},
 		{"rating 6", mod(func(p *mentorship.Pairing) { p.Status, p.Rating = mentorship.StatusCompleted, 6 }), false},
 		{"rating -1", mod(func(p *mentorship.Pairing) { p.Status, p.Rating = mentorship.StatusCompleted, -1 }), false},
-		{"comment 2000 characters", mod(func(p *mentorship.Pairing) { p.Status, p.Comment = mentorship.StatusCompleted, strings.Repeat("c", 2000) }), true},
-		{"comment 2001 characters", mod(func(p *mentorship.Pairing) { p.Status, p.Comment = mentorship.StatusCompleted, strings.Repeat("c", 2001) }), false},
+		{"comment 2000 characters", mod(func(p *mentorship.Pairing) {
+			p.Status, p.Comment = mentorship.StatusCompleted, strings.Repeat("c", 2000)
+		}), true},
+		{"comment 2001 characters", mod(func(p *mentorship.Pairing) {
+			p.Status, p.Comment = mentorship.StatusCompleted, strings.Repeat("c", 2001)
+		}), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
