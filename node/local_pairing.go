@@ -213,9 +213,11 @@ func (l *Local) ProposePairing(ctx context.Context, in api.PairingProposal) (api
 			return api.Pairing{}, api.BadRequest("expires_in 0: want a duration between 1m and 8760h")
 		}
 	}
-	if name, err := l.profileName(ctx, community, peer); err != nil {
+	name, err := l.profileName(ctx, community, peer)
+	if err != nil {
 		return api.Pairing{}, err
-	} else if name == "" {
+	}
+	if name == "" {
 		return api.Pairing{}, api.NotFound(fmt.Sprintf("no profile of %s in community %q on this node: check the peer ID ('mentormesh profile show %s'), or wait until their profile reaches this node", peer, community, peer))
 	}
 	mentor, mentee := peer, l.author
@@ -231,14 +233,23 @@ func (l *Local) ProposePairing(ctx context.Context, in api.PairingProposal) (api
 		return api.Pairing{}, err
 	}
 	for _, e := range es {
-		if e.view.Mentor == mentor && e.view.Mentee == mentee && e.view.State.Open() {
-			role := "mentor"
-			if mentor == l.author {
-				role = "mentee"
-			}
-			return api.Pairing{}, api.Conflict(fmt.Sprintf("you already have a %s pairing with %s as your %s: %s ('mentormesh pair show %s')",
-				e.view.State, peer, role, e.view.ID, e.view.ID))
+		v := e.view
+		if v.Mentor != mentor || v.Mentee != mentee || !v.State.Open() {
+			continue
 		}
+		if v.State == mentorship.PairPending && v.Proposer == peer {
+			what := "asked you to mentor them"
+			if v.IsOffer() {
+				what = "offered to mentor you"
+			}
+			return api.Pairing{}, api.Conflict(fmt.Sprintf("%s (%s) has already %s: answer with 'mentormesh pair accept %s' (or decline)", name, peer, what, v.ID))
+		}
+		role := "mentor"
+		if mentor == l.author {
+			role = "mentee"
+		}
+		return api.Pairing{}, api.Conflict(fmt.Sprintf("you already have a %s pairing with %s (%s) as your %s: %s ('mentormesh pair show %s')",
+			v.State, name, peer, role, v.ID, v.ID))
 	}
 	var nonce [16]byte
 	if _, err := rand.Read(nonce[:]); err != nil {

@@ -277,13 +277,18 @@ func TestPairingDeclineAndWithdraw(t *testing.T) {
 	ada, ben := newParty(t, "Ada"), newParty(t, "Ben")
 	exchange(t, ada, ben)
 	first := mustPairing(t, "request")(ben.ProposePairing(ctx, api.PairingProposal{Type: api.PairingRequest, PeerID: ada.id}))
-	refused(t, ben, http.StatusConflict, "you already have a pending pairing with "+ada.id+" as your mentor: "+first.ID, func() error {
+	refused(t, ben, http.StatusConflict, "you already have a pending pairing with Ada ("+ada.id+") as your mentor: "+first.ID, func() error {
 		_, err := ben.ProposePairing(ctx, api.PairingProposal{Type: api.PairingRequest, PeerID: ada.id})
 		return err
 	})
 	// The same two in the other roles is another pairing.
 	mustPairing(t, "offer in the other roles")(ben.ProposePairing(ctx, api.PairingProposal{Type: api.PairingOffer, PeerID: ada.id}))
 	exchange(t, ada, ben)
+	// Ada offering what Ben asked for is answering him.
+	refused(t, ada, http.StatusConflict, "Ben ("+ben.id+") has already asked you to mentor them: answer with 'mentormesh pair accept "+first.ID+"'", func() error {
+		_, err := ada.ProposePairing(ctx, api.PairingProposal{Type: api.PairingOffer, PeerID: ben.id})
+		return err
+	})
 	refused(t, ada, http.StatusConflict, "you cannot cancel pairing "+first.ID+": it is pending (waiting for your answer); you can accept or decline it", func() error {
 		_, err := ada.CancelPairing(ctx, first.ID, api.PairingUpdate{})
 		return err
