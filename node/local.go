@@ -42,6 +42,7 @@ type Local struct {
 	store       store.Store
 	communities []string
 	net         netView
+	pairing     pairingHooks // lock, clock and capacity hook of pairings (local_pairing.go)
 	// events is nil when no node runs.
 	events *hub
 }
