@@ -195,6 +195,97 @@ views.network = async () => {
   );
 };
 
+// ---------- pairings ----------
+
+const stateHelp = {
+  pending: "waiting for an answer",
+  active: "under way",
+  completed: "completed",
+  declined: "declined",
+  cancelled: "cancelled",
+  expired: "expired without an answer",
+};
+
+function partnerLabel(p) {
+  return p.partner_name || shortID(p.partner || (p.my_role === "mentor" ? p.mentee : p.mentor));
+}
+
+function pairingCard(p) {
+  const who = p.my_role === "mentor" ? "You mentor " : "Your mentor: ";
+  const mine = p.my_role === "mentor" ? p.mentor_side : p.mentee_side;
+  const theirs = p.my_role === "mentor" ? p.mentee_side : p.mentor_side;
+  const actions = h("div", { class: "row" });
+  const act = (name, body) => api("POST", `/api/v1/pairings/${encodeURIComponent(p.id)}/${name}`, body || {});
+  for (const a of p.actions || []) {
+    if (a === "complete") {
+      const form = h("form", { class: "row", "aria-label": "Complete the pairing", onsubmit: onSubmit(async (fd) => {
+        await act("complete", { rating: Number(fd.get("rating")) || 0, comment: fd.get("comment") || "" });
+        toast("Pairing completed. Thank you for your feedback.", true);
+        render();
+      }) },
+        field("Rating", select("rating", [["0", "no rating"], ["5", "5: excellent"], ["4", "4"], ["3", "3"], ["2", "2"], ["1", "1: poor"]], "0")),
+        field("Feedback", input("comment", "", { maxlength: 2000 })),
+        h("button", { type: "submit" }, "Complete"));
+      actions.append(form);
+    } else {
+      const label = { accept: "Accept", decline: "Decline", cancel: p.state === "pending" ? "Withdraw" : "End pairing" }[a] || a;
+      actions.append(h("button", { type: "button", class: a === "accept" ? "" : "secondary", "data-action": a, onclick: async (ev) => {
+        ev.target.disabled = true;
+        try {
+          await act(a);
+          toast(`${label}: done.`, true);
+          render();
+        } catch (e) { toast(e.message); ev.target.disabled = false; }
+      } }, label));
+    }
+  }
+  return h("article", { class: "card pairing", "data-pairing": p.id, "data-state": p.state, "aria-label": `Pairing with ${partnerLabel(p)}` },
+    h("h2", {}, who, partnerLabel(p)),
+    h("p", {}, h("span", { class: "state" }, p.state), " — ", stateHelp[p.state] || "",
+      p.state === "pending" && p.expires_at ? ` (until ${fmtTime(p.expires_at)})` : ""),
+    p.message ? h("p", {}, h("strong", {}, p.type === "offer" ? "Offer: " : "Request: "), p.message) : null,
+    p.state === "completed" ? h("p", { class: "muted" },
+      theirs.rating ? `Their rating: ${theirs.rating}/5. ` : "", theirs.comment ? `“${theirs.comment}” ` : "",
+      mine.rating ? `Your rating: ${mine.rating}/5.` : "") : null,
+    h("p", {}, h("a", { href: `#/pairings/${p.id}` }, "Goals, sessions and notes")),
+    actions);
+}
+
+views.pairings = async (args) => {
+  if (args && args[0]) return views.pairing(args[0]);
+  const list = await api("GET", "/api/v1/pairings");
+  const open = list.filter((p) => p.state === "pending" || p.state === "active");
+  const past = list.filter((p) => !(p.state === "pending" || p.state === "active"));
+  const form = h("form", { class: "card", "aria-labelledby": "propose-h", onsubmit: onSubmit(async (fd, f) => {
+    const p = await api("POST", "/api/v1/pairings", {
+      type: fd.get("type"), peer_id: String(fd.get("peer_id")).trim(), message: fd.get("message") || "" });
+    toast(p.type === "request" ? "Request sent." : "Offer sent.", true);
+    f.reset();
+    render();
+  }) },
+    h("h2", { id: "propose-h" }, "Ask for a mentor, or offer to mentor"),
+    h("div", { class: "row" },
+      field("I want to", select("type", [["request", "ask them to mentor me"], ["offer", "offer to mentor them"]], "request")),
+      field("Practitioner's peer ID", input("peer_id", state.proposeTo || "", { required: true, class: "mono", autocomplete: "off" }))),
+    field("Message or goal", textarea("message", "", { maxlength: 1000, rows: 2 })),
+    h("button", { type: "submit" }, "Send"));
+  state.proposeTo = "";
+  show(h("h1", {}, "Pairings"),
+    open.length ? open.map(pairingCard) : h("p", {}, "No open pairings. Find a mentor, or offer to mentor someone."),
+    form,
+    past.length ? [h("h2", {}, "Past pairings"), past.map(pairingCard)] : null);
+};
+
+views.pairing = async (id) => {
+  const p = await api("GET", `/api/v1/pairings/${encodeURIComponent(id)}`);
+  show(h("p", {}, h("a", { href: "#/pairings" }, "← All pairings")), pairingCard(p), await pairingItems(p));
+};
+
+// pairingItems renders what is private to a pairing, when the node offers it.
+async function pairingItems(p) {
+  return views.pairingItems ? views.pairingItems(p) : null;
+}
+
 // Sections filled in as the node's API grows register themselves here.
 function placeholder(title) {
   return async () => show(h("h1", {}, title), h("p", {}, "Not available in this version."));
