@@ -30,6 +30,14 @@ type catchUp struct {
 	running map[syncKey]bool
 	last    map[syncKey]api.CatchUp
 	logged  map[peer.ID]time.Time
+	// joined holds, per joined community, the context of the sessions
+	// this node runs for it, cancelled when the node leaves it.
+	joined map[string]communityCtx
+}
+
+type communityCtx struct {
+	ctx    context.Context
+	cancel context.CancelFunc
 }
 
 type syncKey struct {
@@ -47,10 +55,11 @@ func newCatchUp(n *netNode, self record.Author, interval time.Duration) *catchUp
 		interval = DefaultCatchUpInterval
 	}
 	c := &catchUp{n: n, self: self, interval: interval,
-		running: map[syncKey]bool{}, last: map[syncKey]api.CatchUp{}, logged: map[peer.ID]time.Time{}}
+		running: map[syncKey]bool{}, last: map[syncKey]api.CatchUp{}, logged: map[peer.ID]time.Time{},
+		joined: map[string]communityCtx{}}
 	syncer := reconcile.New(syncStore{n.cfg.store}, n.cfg.pipe, reconcile.Options{
 		Logger: n.log.With("subsystem", "catchup"),
-		Joined: func(community string) bool { _, ok := n.joinedSet[community]; return ok },
+		Joined: n.cfg.members.has,
 	})
 	c.svc = reconcile.NewService(n.h, syncer, reconcile.ServiceOptions{
 		Logger:   n.log.With("subsystem", "catchup"),
@@ -82,7 +91,8 @@ func (c *catchUp) peerJoined(community string, p peer.ID) {
 func (c *catchUp) run(p peer.ID, scope reconcile.Scope) {
 	k := keyOf(p, scope)
 	c.mu.Lock()
-	if c.running[k] {
+	ctx, ok := c.communityCtx(scope.Community)
+	if !ok || c.running[k] {
 		c.mu.Unlock()
 		return
 	}
@@ -95,17 +105,51 @@ func (c *catchUp) run(p peer.ID, scope reconcile.Scope) {
 	}()
 	backoff := 100 * time.Millisecond
 	for attempt := 1; ; attempt++ {
-		_, err := c.svc.Sync(c.n.ctx, p, scope) // done() records the outcome
+		_, err := c.svc.Sync(ctx, p, scope) // done() records the outcome
 		var abort *reconcile.AbortError
 		if !errors.As(err, &abort) || !abort.Busy() || attempt == 5 {
 			return
 		}
 		select {
-		case <-c.n.ctx.Done():
+		case <-ctx.Done():
 			return
 		case <-time.After(backoff + rand.N(backoff)):
 		}
 		backoff *= 2
+	}
+}
+
+// communityCtx returns the context for sessions of a community, or false
+// if the node is not in it. Called with c.mu held: left takes c.mu after
+// the membership changed, so a session either sees the community left or
+// gets a context that left cancels.
+func (c *catchUp) communityCtx(community string) (context.Context, bool) {
+	if !c.n.cfg.members.has(community) {
+		return nil, false
+	}
+	cc, ok := c.joined[community]
+	if !ok {
+		ctx, cancel := context.WithCancel(c.n.ctx)
+		cc = communityCtx{ctx, cancel}
+		c.joined[community] = cc
+	}
+	return cc.ctx, true
+}
+
+// left ends the sessions this node runs for a community it has just left
+// (sessions peers run with it are refused from now on, and what they were
+// sending is refused by the ingest pipeline) and forgets their results.
+func (c *catchUp) left(community string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cc, ok := c.joined[community]; ok {
+		cc.cancel()
+		delete(c.joined, community)
+	}
+	for k := range c.last {
+		if k.community == community {
+			delete(c.last, k)
+		}
 	}
 }
 
@@ -154,7 +198,8 @@ func (c *catchUp) done(p peer.ID, initiated bool, st reconcile.Stats, err error)
 	log := c.n.log.Debug
 	if err != nil {
 		cu.Error = err.Error()
-		if c.n.ctx.Err() == nil {
+		// Not worth a warning when the node is stopping or has left.
+		if c.n.ctx.Err() == nil && (cu.Community == "" || c.n.cfg.members.has(cu.Community)) {
 			log = c.n.log.Warn
 		}
 	} else if st.Accepted > 0 {
@@ -167,6 +212,10 @@ func (c *catchUp) done(p peer.ID, initiated bool, st reconcile.Stats, err error)
 		return // refused before the scope was known
 	}
 	c.mu.Lock()
+	if !c.n.cfg.members.has(cu.Community) {
+		c.mu.Unlock()
+		return // left meanwhile
+	}
 	c.last[keyOf(p, st.Scope)] = cu
 	delete(c.logged, p)
 	c.mu.Unlock()

@@ -50,6 +50,7 @@ type netConfig struct {
 	pipe    *ingest.Pipeline
 	log     *slog.Logger
 	started time.Time
+	members *membership
 }
 
 // netNode is the network half of a node: host, gossip, discovery, and the
@@ -66,7 +67,6 @@ type netNode struct {
 	wake      chan struct{}
 	remember  chan peer.ID
 	bootstrap []peer.AddrInfo
-	joinedSet map[string]struct{}
 	catchUp   *catchUp
 
 	taskMu  sync.Mutex
@@ -101,10 +101,6 @@ func startNet(cfg netConfig) (*netNode, error) {
 	n := &netNode{
 		cfg: cfg, h: h, log: cfg.log, ctx: ctx, cancel: cancel,
 		wake: make(chan struct{}, 1), remember: make(chan peer.ID, 64), bootstrap: bootstrap,
-		joinedSet: map[string]struct{}{},
-	}
-	for _, c := range cfg.opts.Communities {
-		n.joinedSet[c] = struct{}{}
 	}
 	// Gossip gets its own lifetime: it must outlive the loops below, which
 	// publish through it, and stop before the host.
@@ -118,13 +114,14 @@ func startNet(cfg netConfig) (*netNode, error) {
 		h.Close()
 		return nil, err
 	}
-	for _, c := range cfg.opts.Communities {
+	// Catch-up before the topics: joining one reports its peers at once.
+	n.catchUp = newCatchUp(n, cfg.self, cfg.opts.CatchUpInterval)
+	for _, c := range cfg.members.list() {
 		if err := n.g.Join(c); err != nil {
 			n.close()
 			return nil, err
 		}
 	}
-	n.catchUp = newCatchUp(n, cfg.self, cfg.opts.CatchUpInterval)
 	if !cfg.opts.NoMDNS {
 		n.mdns = mdns.NewMdnsService(h, MDNSServiceName, mdnsNotifee{n})
 		if err := n.mdns.Start(); err != nil {
@@ -221,6 +218,29 @@ func (n *netNode) close() error {
 
 func (n *netNode) communities() []string { return n.g.Communities() }
 
+// joinCommunity subscribes to a community's topic. GossipSub then tells the
+// peers already connected, and reports those already in the topic as
+// joining, which starts catch-up with each of them (onPeerJoin).
+func (n *netNode) joinCommunity(community string) error { return n.g.Join(community) }
+
+// leaveCommunity unsubscribes from a community's topic and ends the
+// catch-up sessions this node runs for it.
+func (n *netNode) leaveCommunity(community string) error {
+	err := n.g.Leave(community)
+	n.catchUp.left(community)
+	return err
+}
+
+// communityPeers returns the peers subscribed to a community's topic.
+func (n *netNode) communityPeers(community string) []string {
+	out := []string{}
+	for _, p := range n.g.TopicPeers(community) {
+		out = append(out, p.String())
+	}
+	slices.Sort(out)
+	return out
+}
+
 func (n *netNode) startedAt() time.Time { return n.cfg.started }
 
 func (n *netNode) ingestStats() api.IngestStats {
@@ -314,6 +334,10 @@ func (n *netNode) flushOutbox() {
 		case errors.Is(err, gossip.ErrNoPeers):
 			// Kept for when a peer joins.
 			n.log.Debug("no peers yet; record stays in the outbox", "id", rec.ID)
+		case errors.Is(err, ingest.ErrNotJoined):
+			// A community left (or being joined): kept, and published if
+			// the node joins it again.
+			n.log.Debug("community not joined; record stays in the outbox", "id", rec.ID, "community", rec.Community)
 		default:
 			n.log.Warn("publishing record", "id", rec.ID, "err", err)
 		}

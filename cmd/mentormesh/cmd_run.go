@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"strings"
 	"syscall"
 	"time"
 
@@ -60,7 +61,7 @@ func runNode(c *cli.Context) error {
 	printf(w, "peer ID:     %s\n", n.PeerID())
 	printf(w, "data dir:    %s\n", n.Paths().Dir)
 	printf(w, "local API:   http://%s (token in %s)\n", n.APIAddr(), n.Paths().TokenFile())
-	printf(w, "communities: %v\n", communities(c))
+	printf(w, "communities: %s\n", strings.Join(n.Communities(), ", "))
 	printf(w, "listening on:\n")
 	for _, a := range n.Addrs() {
 		printf(w, "  %s\n", a)
