@@ -81,7 +81,11 @@ func printCommunities(w io.Writer, l api.CommunityList) {
 	if len(l.Left) > 0 {
 		var kept []string
 		for _, cm := range l.Left {
-			kept = append(kept, fmt.Sprintf("%s (%d records)", cm.Name, cm.Records+cm.Tombstones))
+			n, unit := cm.Records+cm.Tombstones, "records"
+			if n == 1 {
+				unit = "record"
+			}
+			kept = append(kept, fmt.Sprintf("%s (%d %s)", cm.Name, n, unit))
 		}
 		printf(w, "Left, records still stored: %s\n", strings.Join(kept, ", "))
 	}
