@@ -25,9 +25,14 @@ type catchUp struct {
 	svc      *reconcile.Service
 	self     record.Author
 	interval time.Duration
+	// sessionFn runs one session: session, unless a test replaces it.
+	sessionFn func(ctx context.Context, p peer.ID, scope reconcile.Scope)
 
-	mu      sync.Mutex
-	running map[syncKey]bool
+	mu sync.Mutex
+	// running holds the context of each session in progress; again marks
+	// those to run once more when they end (see run).
+	running map[syncKey]context.Context
+	again   map[syncKey]bool
 	last    map[syncKey]api.CatchUp
 	logged  map[peer.ID]time.Time
 	// joined holds, per joined community, the context of the sessions
@@ -55,12 +60,13 @@ func newCatchUp(n *netNode, self record.Author, interval time.Duration) *catchUp
 		interval = DefaultCatchUpInterval
 	}
 	c := &catchUp{n: n, self: self, interval: interval,
-		running: map[syncKey]bool{}, last: map[syncKey]api.CatchUp{}, logged: map[peer.ID]time.Time{},
+		running: map[syncKey]context.Context{}, again: map[syncKey]bool{}, last: map[syncKey]api.CatchUp{}, logged: map[peer.ID]time.Time{},
 		joined: map[string]communityCtx{}}
 	syncer := reconcile.New(syncStore{n.cfg.store}, n.cfg.pipe, reconcile.Options{
 		Logger: n.log.With("subsystem", "catchup"),
 		Joined: n.cfg.members.has,
 	})
+	c.sessionFn = c.session
 	c.svc = reconcile.NewService(n.h, syncer, reconcile.ServiceOptions{
 		Logger:   n.log.With("subsystem", "catchup"),
 		Progress: c.progress,
@@ -86,23 +92,40 @@ func (c *catchUp) peerJoined(community string, p peer.ID) {
 }
 
 // run does one session unless one with the same peer and scope is already
-// running. A peer that is busy (it serves one session per peer at a time,
-// and may not have released the previous one yet) is retried a few times.
+// running. If that one belongs to a community the node has left since (and
+// joined again: it is being cancelled), the session runs again as soon as
+// it ends, so a rejoin always reconciles.
 func (c *catchUp) run(p peer.ID, scope reconcile.Scope) {
 	k := keyOf(p, scope)
 	c.mu.Lock()
-	ctx, ok := c.communityCtx(scope.Community)
-	if !ok || c.running[k] {
-		c.mu.Unlock()
+	defer c.mu.Unlock()
+	if rctx, busy := c.running[k]; busy {
+		if rctx.Err() != nil && c.n.ctx.Err() == nil {
+			c.again[k] = true
+		}
 		return
 	}
-	c.running[k] = true
-	c.mu.Unlock()
-	defer func() {
+	for {
+		ctx, ok := c.communityCtx(scope.Community)
+		if !ok {
+			return
+		}
+		c.running[k] = ctx
+		c.mu.Unlock()
+		c.sessionFn(ctx, p, scope)
 		c.mu.Lock()
 		delete(c.running, k)
-		c.mu.Unlock()
-	}()
+		if !c.again[k] {
+			return
+		}
+		delete(c.again, k)
+	}
+}
+
+// session runs one session. A peer that is busy (it serves one session per
+// peer at a time, and may not have released the previous one yet) is
+// retried a few times.
+func (c *catchUp) session(ctx context.Context, p peer.ID, scope reconcile.Scope) {
 	backoff := 100 * time.Millisecond
 	for attempt := 1; ; attempt++ {
 		_, err := c.svc.Sync(ctx, p, scope) // done() records the outcome

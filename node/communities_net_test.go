@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"crypto/ed25519"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"slices"
@@ -10,11 +11,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/libp2p/go-libp2p"
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	pb "github.com/libp2p/go-libp2p-pubsub/pb"
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/mentormesh/mentormesh/mentorship"
 	"github.com/mentormesh/mentormesh/node/api"
 	"github.com/mentormesh/mentormesh/store"
+	"github.com/mentormesh/mentormesh/sync/gossip"
 	"github.com/mentormesh/mentormesh/sync/ingest"
 	"github.com/mentormesh/mentormesh/sync/reconcile"
 	"github.com/mentormesh/mentormesh/sync/record"
@@ -128,6 +135,7 @@ func TestJoinAndLeaveWhileRunning(t *testing.T) {
 	join(t, n2.Node, b)
 	want := digestIn(t, n1.Node, b)
 	waitFor(t, 30*time.Second, "node 2 to catch up on B", func() bool { return digestIn(t, n2.Node, b) == want })
+	t.Logf("node 2 caught up on %d B records %v after joining", len(before)+1, time.Since(joinedAt).Round(time.Millisecond))
 	if !hasProfile(n2.Node, id1, b, "Ada in B") {
 		t.Error("node 1's B profile did not reach node 2")
 	}
@@ -144,10 +152,12 @@ func TestJoinAndLeaveWhileRunning(t *testing.T) {
 	waitFor(t, 20*time.Second, "both nodes in B's topic", func() bool {
 		return inTopic(n1.Node, b, n2.hostID()) && inTopic(n2.Node, b, n1.hostID())
 	})
+	written := time.Now()
 	profileIn(t, n1.Node, b, "Ada in B, v2")
 	waitFor(t, 10*time.Second, "node 1's new B profile to reach node 2 by gossip", func() bool {
 		return hasProfile(n2.Node, id1, b, "Ada in B, v2")
 	})
+	t.Logf("a B write reached node 2 by gossip in %v", time.Since(written).Round(time.Millisecond))
 
 	// Node 2 leaves B.
 	leave(t, n2.Node, b)
@@ -251,18 +261,14 @@ func TestJoinLeaveChurnIsRaceFree(t *testing.T) {
 		}
 		leave(t, n2.Node, c)
 	}
-	join(t, n2.Node, c)
+	// Writes stop; node 2 joins for good. The join alone must bring it
+	// everything, even if sessions of its last membership are still being
+	// cancelled (the records of others reach it only by catch-up).
 	close(stop)
 	wg.Wait()
 	want := digestIn(t, n1.Node, c)
-	// The last join may come while sessions from an earlier one are being
-	// cancelled: the next peer-join (or periodic) session converges, here
-	// run by hand as the periodic one would.
+	join(t, n2.Node, c)
 	waitFor(t, 30*time.Second, "node 2 to converge on the churned community", func() bool {
-		if digestIn(t, n2.Node, c) == want {
-			return true
-		}
-		n2.net.catchUp.run(n1.hostID(), reconcile.Scope{Community: c})
 		return digestIn(t, n2.Node, c) == want
 	})
 	if got := n2.Communities(); !slices.Equal(got, []string{DefaultCommunity, c}) {
@@ -333,4 +339,127 @@ func TestCommunitiesPersistAcrossRestart(t *testing.T) {
 	waitFor(t, 20*time.Second, "the record of the offline-joined community to arrive", func() bool {
 		return hasProfile(n2.Node, other.PeerID(), "offline-joined", "Written before the offline join")
 	})
+}
+
+// TestJoinPullsFromPeerThatDoesNotInitiate: when two nodes meet in a topic
+// only the lower peer ID reconciles the whole community. A node joining a
+// community at runtime does it itself with such peers, since it is the one
+// behind and the peer may never notice the join (GossipSub folds a leave
+// and a quick rejoin into nothing). The peer here serves catch-up but never
+// starts a session, and has the lower ID.
+func TestJoinPullsFromPeerThatDoesNotInitiate(t *testing.T) {
+	const c = "passive"
+	ctx := context.Background()
+	n := startCatchUpNode(t, t.TempDir())
+	var key crypto.PrivKey
+	for {
+		k, _, err := crypto.GenerateEd25519Key(rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, err := peer.IDFromPrivateKey(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if id < n.hostID() {
+			key = k
+			break
+		}
+	}
+	h, err := libp2p.New(libp2p.Identity(key), libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close() })
+	psCtx, cancel := context.WithCancel(ctx)
+	t.Cleanup(cancel)
+	ps, err := pubsub.NewGossipSub(psCtx, h, pubsub.WithMessageSignaturePolicy(pubsub.StrictNoSign),
+		pubsub.WithMessageIdFn(func(m *pb.Message) string { return gossip.MessageID(m.Data) }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, topic := range []string{DefaultCommunity, c} {
+		tp, err := ps.Join(gossip.Topic(topic))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tp.Subscribe(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mem := store.NewMemory()
+	recs := signedIn(t, c, 30, "held by the passive peer")
+	if _, err := mem.ApplyBatch(ctx, recs); err != nil {
+		t.Fatal(err)
+	}
+	syncer := reconcile.New(syncStore{mem}, ingest.New(storeAdapter{mem}, mentorship.Kinds{}, ingest.Options{}), reconcile.Options{})
+	h.SetStreamHandler(reconcile.Protocol, func(str network.Stream) {
+		if _, err := syncer.Respond(ctx, str, nil); err != nil {
+			_ = str.Reset()
+			return
+		}
+		_ = str.Close()
+	})
+
+	connectNodesRaw(t, n.Node, h.ID(), h.Addrs())
+	// Its subscriptions arrive together: once it shows in the default
+	// topic, the node knows it is in c too.
+	waitFor(t, 10*time.Second, "the peer in the default topic", func() bool { return inTopic(n.Node, DefaultCommunity, h.ID()) })
+	join(t, n.Node, c)
+	ref := reference{}
+	ref.note(recs...)
+	waitFor(t, 10*time.Second, "the node to pull the community from the peer", func() bool {
+		return digestIn(t, n.Node, c) == ref.digest()
+	})
+}
+
+// TestRejoinRunsSessionAgain: a catch-up session of a community the node
+// has left may still be ending when the node joins again; the session the
+// rejoin asks for is not dropped as a duplicate but runs once the old one
+// ends, with a live context.
+func TestRejoinRunsSessionAgain(t *testing.T) {
+	const c = "rejoined"
+	n := startCatchUpNode(t, t.TempDir()) // no peers: no sessions but the test's
+	cu := n.net.catchUp
+	type call struct{ live bool }
+	calls := make(chan call, 4)
+	release := make(chan struct{})
+	first := true
+	cu.sessionFn = func(ctx context.Context, _ peer.ID, _ reconcile.Scope) {
+		if first {
+			first = false
+			<-release // a session slow to notice it was cancelled
+		}
+		calls <- call{live: ctx.Err() == nil}
+	}
+	p := newRawPeer(t, c).h.ID()
+	scope := reconcile.Scope{Community: c}
+	join(t, n.Node, c)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		cu.run(p, scope)
+	}()
+	waitFor(t, 10*time.Second, "the first session to start", func() bool {
+		cu.mu.Lock()
+		defer cu.mu.Unlock()
+		_, ok := cu.running[keyOf(p, scope)]
+		return ok
+	})
+	leave(t, n.Node, c)
+	join(t, n.Node, c)
+	cu.run(p, scope) // the rejoin's session: the old one is still running
+	close(release)
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the first run did not return")
+	}
+	var got []call
+	for len(calls) > 0 {
+		got = append(got, <-calls)
+	}
+	if len(got) != 2 || got[0].live || !got[1].live {
+		t.Errorf("sessions ran with live contexts %v, want the cancelled one then a live one", got)
+	}
 }

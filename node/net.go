@@ -28,6 +28,7 @@ import (
 	"github.com/mentormesh/mentormesh/store"
 	"github.com/mentormesh/mentormesh/sync/gossip"
 	"github.com/mentormesh/mentormesh/sync/ingest"
+	"github.com/mentormesh/mentormesh/sync/reconcile"
 	"github.com/mentormesh/mentormesh/sync/record"
 )
 
@@ -220,8 +221,23 @@ func (n *netNode) communities() []string { return n.g.Communities() }
 
 // joinCommunity subscribes to a community's topic. GossipSub then tells the
 // peers already connected, and reports those already in the topic as
-// joining, which starts catch-up with each of them (onPeerJoin).
-func (n *netNode) joinCommunity(community string) error { return n.g.Join(community) }
+// joining, which starts catch-up with each of them (onPeerJoin). There,
+// only the lower peer ID of a pair reconciles the whole community, and a
+// peer that saw this node leave and come back in an instant may report
+// nothing; but this node is the one behind, so it reconciles the community
+// itself with the peers whose ID is lower (with the others, onPeerJoin
+// does).
+func (n *netNode) joinCommunity(community string) error {
+	if err := n.g.Join(community); err != nil {
+		return err
+	}
+	for _, p := range n.g.TopicPeers(community) {
+		if p < n.h.ID() {
+			n.spawn(func() { n.catchUp.run(p, reconcile.Scope{Community: community}) })
+		}
+	}
+	return nil
+}
 
 // leaveCommunity unsubscribes from a community's topic and ends the
 // catch-up sessions this node runs for it.
