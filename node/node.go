@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"slices"
 	"sync"
 	"time"
 
@@ -50,7 +49,9 @@ type Options struct {
 	Listen []string
 	// Bootstrap are multiaddrs (ending in /p2p/ID) of peers to connect to.
 	Bootstrap []string
-	// Communities to join (default [DefaultCommunity]).
+	// Communities to join on top of those the data directory has joined
+	// before (communities.json); they are remembered. A new data directory
+	// starts with these, or [DefaultCommunity] if there are none.
 	Communities []string
 	// NoMDNS turns LAN discovery off.
 	NoMDNS bool
@@ -71,9 +72,6 @@ type Options struct {
 }
 
 func (o *Options) setDefaults() {
-	if len(o.Communities) == 0 {
-		o.Communities = []string{DefaultCommunity}
-	}
 	if o.APIAddr == "" {
 		o.APIAddr = DefaultAPIAddr
 	}
@@ -154,14 +152,18 @@ func (n *Node) start(apiAddr string) (err error) {
 	if err != nil {
 		return err
 	}
+	members, err := loadMembership(paths, opts.Communities, true)
+	if err != nil {
+		return err
+	}
 	n.events = newHub()
-	n.local = &Local{paths: paths, key: edKey, author: author, store: n.store, communities: opts.Communities, events: n.events}
+	n.local = &Local{paths: paths, key: edKey, author: author, store: n.store, communities: members, events: n.events}
 	pipe := ingest.New(storeAdapter{n.store, n.events}, mentorship.Kinds{}, ingest.Options{
-		Joined:        func(c string) bool { return slices.Contains(opts.Communities, c) },
+		Joined:        members.has,
 		IsUnknownKind: func(err error) bool { return errors.Is(err, mentorship.ErrUnknownKind) },
 	})
 	if n.net, err = startNet(netConfig{
-		key: key, self: author, opts: opts, store: n.store, pipe: pipe, log: n.log, started: n.started, events: n.events,
+		key: key, self: author, opts: opts, store: n.store, pipe: pipe, log: n.log, started: n.started, events: n.events, members: members,
 	}); err != nil {
 		return err
 	}

@@ -79,7 +79,7 @@ func startNode(t *testing.T, bootstrap ...string) *node.Node {
 // was being done.
 func run(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	tctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	tctx, cancel := context.WithTimeout(ctx, 45*time.Second)
 	defer cancel()
 	if err := chromedp.Do(tctx, actions...); err != nil {
 		bctx, cancel := context.WithTimeout(ctx, 5*time.Second)
