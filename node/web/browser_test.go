@@ -151,6 +151,17 @@ func TestPageFirstRunAndLive(t *testing.T) {
 		chromedp.WaitVisible(fmt.Sprintf(`//td[@title=%q]`, b.PeerID())),
 	)
 	screenshot(t, ctx, "network")
+
+	run(t, ctx, "join a community",
+		chromedp.Navigate(base+"/#/communities"),
+		chromedp.WaitVisible(`//tr[@data-community="sociocracy"]`),
+		chromedp.SendKeys(chromedp.CSS(`form input[name="name"]`), "sociocracy-nl"),
+		chromedp.Click(`//button[text()="Join"]`),
+		chromedp.WaitVisible(`//tr[@data-community="sociocracy-nl"]`),
+	)
+	if cl, err := a.Local().Communities(context.Background()); err != nil || len(cl.Communities) != 2 {
+		t.Fatalf("communities after joining on the page: %+v, %v", cl, err)
+	}
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -286,6 +286,41 @@ async function pairingItems(p) {
   return views.pairingItems ? views.pairingItems(p) : null;
 }
 
+// ---------- communities ----------
+
+views.communities = async () => {
+  const cl = await api("GET", "/api/v1/communities");
+  const row = (c) => h("tr", { "data-community": c.name },
+    h("th", { scope: "row" }, c.name, c.default ? h("span", { class: "muted" }, " (default)") : null),
+    h("td", {}, String(c.records)),
+    h("td", {}, c.joined ? String((c.peers || []).length) : "–"),
+    h("td", {}, c.joined ? h("button", { type: "button", class: "secondary", onclick: async (ev) => {
+      ev.target.disabled = true;
+      try {
+        await api("DELETE", `/api/v1/communities/${encodeURIComponent(c.name)}`);
+        toast(`Left ${c.name}. Its records stay on this node.`, true);
+        render();
+      } catch (e) { toast(e.message); ev.target.disabled = false; }
+    } }, "Leave") : h("button", { type: "button", onclick: () => join(c.name) }, "Join again")));
+  async function join(name) {
+    const r = await api("POST", "/api/v1/communities", { name });
+    toast(r.changed ? `Joined ${r.community}.` : `Already in ${r.community}.`, true);
+    render();
+  }
+  const table = (rows) => h("table", {},
+    h("thead", {}, h("tr", {}, ["Community", "Records", "Peers", ""].map((c) => h("th", { scope: "col" }, c)))),
+    h("tbody", {}, rows.map(row)));
+  show(h("h1", {}, "Communities"),
+    h("p", {}, "Each community is its own network of records. Your node replicates the communities it has joined."),
+    h("section", { class: "card", "aria-labelledby": "joined-h" }, h("h2", { id: "joined-h" }, "Joined"), table(cl.communities)),
+    (cl.left || []).length ? h("section", { class: "card", "aria-labelledby": "left-h" }, h("h2", { id: "left-h" }, "Left (records kept)"), table(cl.left)) : null,
+    h("form", { class: "card", "aria-labelledby": "join-h", onsubmit: onSubmit(async (fd, f) => { await join(String(fd.get("name")).trim()); f.reset(); }) },
+      h("h2", { id: "join-h" }, "Join a community"),
+      field("Name", input("name", "", { required: true, maxlength: 64, pattern: "[a-z0-9][a-z0-9._-]*", autocomplete: "off" }),
+        "Lowercase letters, digits and . _ - (for example: sociocracy, sociocracy-nl)"),
+      h("button", { type: "submit" }, "Join")));
+};
+
 // Sections filled in as the node's API grows register themselves here.
 function placeholder(title) {
   return async () => show(h("h1", {}, title), h("p", {}, "Not available in this version."));
