@@ -16,9 +16,9 @@ import (
 	"github.com/mentormesh/mentormesh/node/api"
 )
 
-// openTestLocalLike opens a fresh data directory with like's identity, so
+// openResourceTestLocalLike opens a fresh data directory with like's identity, so
 // two stores answer as the same person.
-func openTestLocalLike(t *testing.T, like *Local) *Local {
+func openResourceTestLocalLike(t *testing.T, like *Local) *Local {
 	t.Helper()
 	dir := t.TempDir()
 	for _, f := range []string{like.paths.KeyFile(), like.paths.TokenFile()} {
@@ -121,26 +121,26 @@ func runResourceSequence(t *testing.T, b api.Backend, theirs api.Resource) []res
 		add(op, r, err)
 	}
 
-	in := guideInput("Consent, step by step")
-	in.Tags, in.Language, in.Description = &[]string{"Consent", "facilitation"}, ptr("en"), ptr("With examples.")
+	in := resourceGuideInput("Consent, step by step")
+	in.Tags, in.Language, in.Description = &[]string{"Consent", "facilitation"}, rptr("en"), rptr("With examples.")
 	newResource("AddResource guide", in)
-	newResource("AddResource event", api.ResourceInput{Type: ptr("event"), Title: ptr("Circle meetup"), Text: ptr("Bring a proposal."),
-		StartsAt: ptr(time.Date(2026, 12, 1, 18, 0, 0, 0, time.FixedZone("CET", 3600))),
-		EndsAt:   ptr(time.Date(2026, 12, 1, 20, 0, 0, 0, time.FixedZone("CET", 3600))),
-		Link:     ptr("https://meet.example/c"), Tags: &[]string{"consent"}})
+	newResource("AddResource event", api.ResourceInput{Type: rptr("event"), Title: rptr("Circle meetup"), Text: rptr("Bring a proposal."),
+		StartsAt: rptr(time.Date(2026, 12, 1, 18, 0, 0, 0, time.FixedZone("CET", 3600))),
+		EndsAt:   rptr(time.Date(2026, 12, 1, 20, 0, 0, 0, time.FixedZone("CET", 3600))),
+		Link:     rptr("https://meet.example/c"), Tags: &[]string{"consent"}})
 	if len(resources) != 2 {
 		t.Fatalf("could not add resources: %v", steps)
 	}
 	mine := resources[0]
-	r, err := b.AddResource(ctx, api.ResourceInput{Type: ptr("guide"), URL: ptr("https://x.org")})
+	r, err := b.AddResource(ctx, api.ResourceInput{Type: rptr("guide"), URL: rptr("https://x.org")})
 	add("AddResource without title", r, err)
-	r, err = b.AddResource(ctx, api.ResourceInput{Type: ptr("podcast"), Title: ptr("P"), URL: ptr("https://x.org")})
+	r, err = b.AddResource(ctx, api.ResourceInput{Type: rptr("podcast"), Title: rptr("P"), URL: rptr("https://x.org")})
 	add("AddResource unknown type", r, err)
-	r, err = b.EditResource(ctx, mine.ID, api.ResourceInput{Title: ptr("Consent decisions"), Text: ptr("Line one\nline two")})
+	r, err = b.EditResource(ctx, mine.ID, api.ResourceInput{Title: rptr("Consent decisions"), Text: rptr("Line one\nline two")})
 	add("EditResource", r, err)
-	r, err = b.EditResource(ctx, theirs.ID, api.ResourceInput{Title: ptr("Mine now")})
+	r, err = b.EditResource(ctx, theirs.ID, api.ResourceInput{Title: rptr("Mine now")})
 	add("EditResource someone else's", r, err)
-	r, err = b.EditResource(ctx, mine.ID, api.ResourceInput{Place: ptr("Berlin")})
+	r, err = b.EditResource(ctx, mine.ID, api.ResourceInput{Place: rptr("Berlin")})
 	add("EditResource place on a guide", r, err)
 
 	for _, q := range []struct {
@@ -188,18 +188,18 @@ func runResourceSequence(t *testing.T, b api.Backend, theirs api.Resource) []res
 // through the HTTP server and client, and requires identical answers.
 func TestResourceAPIRoundTrip(t *testing.T) {
 	ctx := context.Background()
-	inProc := openTestLocal(t, "Ada")
-	remote := openTestLocalLike(t, inProc)
-	if _, err := remote.SetProfile(ctx, api.ProfileInput{Name: ptr("Ada")}); err != nil {
+	inProc := openResourceTestLocal(t, "Ada")
+	remote := openResourceTestLocalLike(t, inProc)
+	if _, err := remote.SetProfile(ctx, api.ProfileInput{Name: rptr("Ada")}); err != nil {
 		t.Fatal(err)
 	}
-	bo := openTestLocal(t, "Bo")
-	theirs, err := bo.AddResource(ctx, guideInput("Theirs"))
+	bo := openResourceTestLocal(t, "Bo")
+	theirs, err := bo.AddResource(ctx, resourceGuideInput("Theirs"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	replicate(t, bo, inProc)
-	replicate(t, bo, remote)
+	resourceReplicate(t, bo, inProc)
+	resourceReplicate(t, bo, remote)
 	srv := httptest.NewServer(api.NewServer(remote, api.ServerOptions{Token: "test-token"}))
 	t.Cleanup(srv.Close)
 	client := api.NewClient(strings.TrimPrefix(srv.URL, "http://"), "test-token")

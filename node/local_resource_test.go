@@ -16,11 +16,11 @@ import (
 	"github.com/mentormesh/mentormesh/sync/record"
 )
 
-const testCommunity = DefaultCommunity
+const resourceTestCommunity = DefaultCommunity
 
-// openTestLocal opens a fresh data directory (own identity, real Badger)
+// openResourceTestLocal opens a fresh data directory (own identity, real Badger)
 // without a node.
-func openTestLocal(t *testing.T, name string) *Local {
+func openResourceTestLocal(t *testing.T, name string) *Local {
 	t.Helper()
 	off, err := OpenOffline(t.TempDir(), "test", nil)
 	if err != nil {
@@ -41,10 +41,10 @@ func openTestLocal(t *testing.T, name string) *Local {
 
 // replicate copies every current record of from's store into to's, as
 // gossip and catch-up would.
-func replicate(t *testing.T, from, to *Local) {
+func resourceReplicate(t *testing.T, from, to *Local) {
 	t.Helper()
 	ctx := context.Background()
-	err := from.store.List(ctx, store.Query{Community: testCommunity}, func(rec *record.Record) error {
+	err := from.store.List(ctx, store.Query{Community: resourceTestCommunity}, func(rec *record.Record) error {
 		_, err := to.store.Apply(ctx, rec, store.ApplyOptions{})
 		return err
 	})
@@ -53,13 +53,13 @@ func replicate(t *testing.T, from, to *Local) {
 	}
 }
 
-// storeState lists the IDs of every current record and of the outbox, to
+// resourceStoreState lists the IDs of every current record and of the outbox, to
 // tell whether an operation wrote anything.
-func storeState(t *testing.T, l *Local) string {
+func resourceStoreState(t *testing.T, l *Local) string {
 	t.Helper()
 	ctx := context.Background()
 	var ids []string
-	err := l.store.List(ctx, store.Query{Community: testCommunity}, func(rec *record.Record) error {
+	err := l.store.List(ctx, store.Query{Community: resourceTestCommunity}, func(rec *record.Record) error {
 		ids = append(ids, rec.ID.String())
 		return nil
 	})
@@ -77,11 +77,11 @@ func storeState(t *testing.T, l *Local) string {
 	return strings.Join(ids, ",")
 }
 
-func ptr[T any](v T) *T { return &v }
+func rptr[T any](v T) *T { return &v }
 
-// wantAPIError fails unless err is an *api.Error with this status whose
+// wantResourceError fails unless err is an *api.Error with this status whose
 // message mentions each of mention.
-func wantAPIError(t *testing.T, op string, err error, status int, mention ...string) {
+func wantResourceError(t *testing.T, op string, err error, status int, mention ...string) {
 	t.Helper()
 	var e *api.Error
 	if !errors.As(err, &e) || e.Status != status {
@@ -95,19 +95,19 @@ func wantAPIError(t *testing.T, op string, err error, status int, mention ...str
 	}
 }
 
-func guideInput(title string) api.ResourceInput {
-	return api.ResourceInput{Type: ptr("guide"), Title: ptr(title), URL: ptr("https://example.org/" + strings.ReplaceAll(strings.ToLower(title), " ", "-"))}
+func resourceGuideInput(title string) api.ResourceInput {
+	return api.ResourceInput{Type: rptr("guide"), Title: rptr(title), URL: rptr("https://example.org/" + strings.ReplaceAll(strings.ToLower(title), " ", "-"))}
 }
 
 func TestResourceAddEditDelete(t *testing.T) {
 	ctx := context.Background()
-	ada := openTestLocal(t, "Ada")
+	ada := openResourceTestLocal(t, "Ada")
 	start := time.Now().Add(-time.Second)
 
-	in := guideInput("Consent, step by step")
+	in := resourceGuideInput("Consent, step by step")
 	in.Tags = &[]string{"Consent", " consent ", "Facilitation"}
-	in.Language = ptr("EN")
-	in.Description = ptr("  How a circle decides.\r\nWith examples. ")
+	in.Language = rptr("EN")
+	in.Description = rptr("  How a circle decides.\r\nWith examples. ")
 	r, err := ada.AddResource(ctx, in)
 	if err != nil {
 		t.Fatalf("AddResource: %v", err)
@@ -119,7 +119,7 @@ func TestResourceAddEditDelete(t *testing.T) {
 		t.Errorf("AddResource: updated_at %v is not the time of the write", r.UpdatedAt)
 	}
 	want := api.Resource{
-		Ref: r.Ref, ID: r.ID, Author: ada.author.String(), AuthorName: "Ada", Community: testCommunity,
+		Ref: r.Ref, ID: r.ID, Author: ada.author.String(), AuthorName: "Ada", Community: resourceTestCommunity,
 		Type: "guide", Title: "Consent, step by step", URL: "https://example.org/consent,-step-by-step",
 		Description: "How a circle decides.\nWith examples.", Tags: []string{"consent", "facilitation"}, Language: "en",
 		Version: 1, UpdatedAt: r.UpdatedAt,
@@ -129,7 +129,7 @@ func TestResourceAddEditDelete(t *testing.T) {
 	}
 
 	// Edit: only the given fields change.
-	e, err := ada.EditResource(ctx, r.ID, api.ResourceInput{Title: ptr("Consent decisions"), Tags: &[]string{}})
+	e, err := ada.EditResource(ctx, r.ID, api.ResourceInput{Title: rptr("Consent decisions"), Tags: &[]string{}})
 	if err != nil {
 		t.Fatalf("EditResource: %v", err)
 	}
@@ -138,16 +138,16 @@ func TestResourceAddEditDelete(t *testing.T) {
 		t.Errorf("EditResource = %+v\nwant %+v", e, want)
 	}
 	// The same values again write nothing.
-	before := storeState(t, ada)
-	if e2, err := ada.EditResource(ctx, r.ID, api.ResourceInput{Title: ptr(" Consent decisions ")}); err != nil || e2.Version != 2 {
+	before := resourceStoreState(t, ada)
+	if e2, err := ada.EditResource(ctx, r.ID, api.ResourceInput{Title: rptr(" Consent decisions ")}); err != nil || e2.Version != 2 {
 		t.Errorf("EditResource(no change) = version %d, %v; want version 2", e2.Version, err)
 	}
-	if after := storeState(t, ada); after != before {
+	if after := resourceStoreState(t, ada); after != before {
 		t.Errorf("EditResource(no change) wrote a record")
 	}
 	// By full reference, and turning it into an event.
 	when := time.Date(2026, 12, 1, 18, 0, 0, 0, time.FixedZone("CET", 3600))
-	e, err = ada.EditResource(ctx, r.Ref, api.ResourceInput{Type: ptr("event"), StartsAt: &when, Link: ptr("https://meet.example/c")})
+	e, err = ada.EditResource(ctx, r.Ref, api.ResourceInput{Type: rptr("event"), StartsAt: &when, Link: rptr("https://meet.example/c")})
 	if err != nil {
 		t.Fatalf("EditResource(to event): %v", err)
 	}
@@ -155,7 +155,7 @@ func TestResourceAddEditDelete(t *testing.T) {
 		t.Errorf("EditResource(to event) = %+v, want an event at %v (UTC), version 3", e, when)
 	}
 	// Back to a guide: the event fields go.
-	e, err = ada.EditResource(ctx, r.ID, api.ResourceInput{Type: ptr("guide")})
+	e, err = ada.EditResource(ctx, r.ID, api.ResourceInput{Type: rptr("guide")})
 	if err != nil || e.StartsAt != nil || e.Link != "" || e.Type != "guide" {
 		t.Errorf("EditResource(to guide) = %+v, %v; want a guide without event fields", e, err)
 	}
@@ -168,12 +168,12 @@ func TestResourceAddEditDelete(t *testing.T) {
 		t.Errorf("Resources after delete = %+v, %v; want none", list, err)
 	}
 	_, err = ada.Resource(ctx, r.ID, "")
-	wantAPIError(t, "Resource(deleted)", err, http.StatusNotFound, "deleted")
+	wantResourceError(t, "Resource(deleted)", err, http.StatusNotFound, "deleted")
 	err = ada.DeleteResource(ctx, r.ID, "")
-	wantAPIError(t, "DeleteResource(deleted)", err, http.StatusNotFound, "deleted")
-	_, err = ada.EditResource(ctx, r.ID, api.ResourceInput{Title: ptr("Back")})
-	wantAPIError(t, "EditResource(deleted)", err, http.StatusNotFound, "deleted")
-	if counts, err := ada.resourceCounts(ctx, testCommunity); err != nil || len(counts) != 0 {
+	wantResourceError(t, "DeleteResource(deleted)", err, http.StatusNotFound, "deleted")
+	_, err = ada.EditResource(ctx, r.ID, api.ResourceInput{Title: rptr("Back")})
+	wantResourceError(t, "EditResource(deleted)", err, http.StatusNotFound, "deleted")
+	if counts, err := ada.resourceCounts(ctx, resourceTestCommunity); err != nil || len(counts) != 0 {
 		t.Errorf("resourceCounts after delete = %v, %v; want none", counts, err)
 	}
 }
@@ -184,25 +184,25 @@ func equalResource(a, b api.Resource) bool {
 
 func TestResourceBadInputWritesNothing(t *testing.T) {
 	ctx := context.Background()
-	ada := openTestLocal(t, "Ada")
-	bo := openTestLocal(t, "Bo")
-	mine, err := ada.AddResource(ctx, guideInput("Mine"))
+	ada := openResourceTestLocal(t, "Ada")
+	bo := openResourceTestLocal(t, "Bo")
+	mine, err := ada.AddResource(ctx, resourceGuideInput("Mine"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	theirs, err := bo.AddResource(ctx, guideInput("Theirs"))
+	theirs, err := bo.AddResource(ctx, resourceGuideInput("Theirs"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	replicate(t, bo, ada)
+	resourceReplicate(t, bo, ada)
 	event := func(f func(*api.ResourceInput)) api.ResourceInput {
-		in := api.ResourceInput{Type: ptr("event"), Title: ptr("Meetup"), Text: ptr("Bring a proposal"),
-			StartsAt: ptr(time.Date(2026, 12, 1, 18, 0, 0, 0, time.UTC)), Place: ptr("Berlin")}
+		in := api.ResourceInput{Type: rptr("event"), Title: rptr("Meetup"), Text: rptr("Bring a proposal"),
+			StartsAt: rptr(time.Date(2026, 12, 1, 18, 0, 0, 0, time.UTC)), Place: rptr("Berlin")}
 		f(&in)
 		return in
 	}
 	guide := func(f func(*api.ResourceInput)) api.ResourceInput {
-		in := guideInput("G")
+		in := resourceGuideInput("G")
 		f(&in)
 		return in
 	}
@@ -212,26 +212,28 @@ func TestResourceBadInputWritesNothing(t *testing.T) {
 		mention string
 	}{
 		{"no type", guide(func(in *api.ResourceInput) { in.Type = nil }), "type is required"},
-		{"unknown type", guide(func(in *api.ResourceInput) { in.Type = ptr("podcast") }), "podcast"},
+		{"unknown type", guide(func(in *api.ResourceInput) { in.Type = rptr("podcast") }), "podcast"},
 		{"no title", guide(func(in *api.ResourceInput) { in.Title = nil }), "title is required"},
-		{"blank title", guide(func(in *api.ResourceInput) { in.Title = ptr("  ") }), "title is required"},
-		{"title too long", guide(func(in *api.ResourceInput) { in.Title = ptr(strings.Repeat("t", 201)) }), "title is 201 characters, at most 200"},
+		{"blank title", guide(func(in *api.ResourceInput) { in.Title = rptr("  ") }), "title is required"},
+		{"title too long", guide(func(in *api.ResourceInput) { in.Title = rptr(strings.Repeat("t", 201)) }), "title is 201 characters, at most 200"},
 		{"no URL nor text", guide(func(in *api.ResourceInput) { in.URL = nil }), "URL or a short text"},
-		{"URL not http", guide(func(in *api.ResourceInput) { in.URL = ptr("file:///etc/passwd") }), "http:// or https://"},
-		{"text too long", guide(func(in *api.ResourceInput) { in.Text = ptr(strings.Repeat("x", 4001)) }), "text is 4001"},
-		{"21 tags", guide(func(in *api.ResourceInput) { in.Tags = ptr(strings.Fields("a b c d e f g h i j k l m n o p q r s t u")) }), "21 tags"},
-		{"language", guide(func(in *api.ResourceInput) { in.Language = ptr("english") }), "ISO 639"},
-		{"guide with a place", guide(func(in *api.ResourceInput) { in.Place = ptr("Berlin") }), "only events"},
+		{"URL not http", guide(func(in *api.ResourceInput) { in.URL = rptr("file:///etc/passwd") }), "http:// or https://"},
+		{"text too long", guide(func(in *api.ResourceInput) { in.Text = rptr(strings.Repeat("x", 4001)) }), "text is 4001"},
+		{"21 tags", guide(func(in *api.ResourceInput) {
+			in.Tags = rptr(strings.Fields("a b c d e f g h i j k l m n o p q r s t u"))
+		}), "21 tags"},
+		{"language", guide(func(in *api.ResourceInput) { in.Language = rptr("english") }), "ISO 639"},
+		{"guide with a place", guide(func(in *api.ResourceInput) { in.Place = rptr("Berlin") }), "only events"},
 		{"event without start", event(func(in *api.ResourceInput) { in.StartsAt = nil }), "start time"},
 		{"event without place or link", event(func(in *api.ResourceInput) { in.Place = nil }), "place or an online link"},
-		{"event ending before it starts", event(func(in *api.ResourceInput) { in.EndsAt = ptr(time.Date(2026, 12, 1, 17, 0, 0, 0, time.UTC)) }), "before it starts"},
+		{"event ending before it starts", event(func(in *api.ResourceInput) { in.EndsAt = rptr(time.Date(2026, 12, 1, 17, 0, 0, 0, time.UTC)) }), "before it starts"},
 		{"community not joined", guide(func(in *api.ResourceInput) { in.Community = "elsewhere" }), "elsewhere"},
 		{"invalid community", guide(func(in *api.ResourceInput) { in.Community = "Not A Community" }), "community"},
 	}
-	before := storeState(t, ada)
+	before := resourceStoreState(t, ada)
 	for _, tt := range adds {
 		_, err := ada.AddResource(ctx, tt.in)
-		wantAPIError(t, "AddResource("+tt.name+")", err, http.StatusBadRequest, tt.mention)
+		wantResourceError(t, "AddResource("+tt.name+")", err, http.StatusBadRequest, tt.mention)
 	}
 	edits := []struct {
 		name    string
@@ -240,47 +242,47 @@ func TestResourceBadInputWritesNothing(t *testing.T) {
 		status  int
 		mention string
 	}{
-		{"title too long", mine.ID, api.ResourceInput{Title: ptr(strings.Repeat("t", 201))}, 400, "title is 201"},
-		{"clear the only URL", mine.ID, api.ResourceInput{URL: ptr("")}, 400, "URL or a short text"},
-		{"to an event without start", mine.ID, api.ResourceInput{Type: ptr("event")}, 400, "start time"},
-		{"not an ID", "nope", api.ResourceInput{Title: ptr("x")}, 400, "not a resource ID"},
-		{"unknown ID", mentorship.NewResourceID(), api.ResourceInput{Title: ptr("x")}, 404, "no resource"},
-		{"someone else's", theirs.ID, api.ResourceInput{Title: ptr("Mine now")}, 403, "Bo"},
-		{"someone else's by full ref", theirs.Ref, api.ResourceInput{Title: ptr("Mine now")}, 403, "only its author can edit"},
-		{"bad peer in ref", "12D3KooWnope/" + mine.ID, api.ResourceInput{Title: ptr("x")}, 400, "not a peer ID"},
+		{"title too long", mine.ID, api.ResourceInput{Title: rptr(strings.Repeat("t", 201))}, 400, "title is 201"},
+		{"clear the only URL", mine.ID, api.ResourceInput{URL: rptr("")}, 400, "URL or a short text"},
+		{"to an event without start", mine.ID, api.ResourceInput{Type: rptr("event")}, 400, "start time"},
+		{"not an ID", "nope", api.ResourceInput{Title: rptr("x")}, 400, "not a resource ID"},
+		{"unknown ID", mentorship.NewResourceID(), api.ResourceInput{Title: rptr("x")}, 404, "no resource"},
+		{"someone else's", theirs.ID, api.ResourceInput{Title: rptr("Mine now")}, 403, "Bo"},
+		{"someone else's by full ref", theirs.Ref, api.ResourceInput{Title: rptr("Mine now")}, 403, "only its author can edit"},
+		{"bad peer in ref", "12D3KooWnope/" + mine.ID, api.ResourceInput{Title: rptr("x")}, 400, "not a peer ID"},
 	}
 	for _, tt := range edits {
 		_, err := ada.EditResource(ctx, tt.ref, tt.in)
-		wantAPIError(t, "EditResource("+tt.name+")", err, tt.status, tt.mention)
+		wantResourceError(t, "EditResource("+tt.name+")", err, tt.status, tt.mention)
 	}
-	wantAPIError(t, "DeleteResource(someone else's)", ada.DeleteResource(ctx, theirs.ID, ""), 403, "Bo", "only its author can delete")
-	wantAPIError(t, "DeleteResource(unknown)", ada.DeleteResource(ctx, mentorship.NewResourceID(), ""), 404, "no resource")
-	wantAPIError(t, "DeleteResource(empty ref)", ada.DeleteResource(ctx, "", ""), 400, "resource ID")
+	wantResourceError(t, "DeleteResource(someone else's)", ada.DeleteResource(ctx, theirs.ID, ""), 403, "Bo", "only its author can delete")
+	wantResourceError(t, "DeleteResource(unknown)", ada.DeleteResource(ctx, mentorship.NewResourceID(), ""), 404, "no resource")
+	wantResourceError(t, "DeleteResource(empty ref)", ada.DeleteResource(ctx, "", ""), 400, "resource ID")
 	_, err = ada.EndorseResource(ctx, theirs.ID, api.EndorseInput{Comment: strings.Repeat("c", 281)})
-	wantAPIError(t, "EndorseResource(long comment)", err, 400, "comment is 281")
+	wantResourceError(t, "EndorseResource(long comment)", err, 400, "comment is 281")
 	_, err = ada.EndorseResource(ctx, theirs.ID, api.EndorseInput{Comment: "two\nlines"})
-	wantAPIError(t, "EndorseResource(multiline comment)", err, 400, "comment")
+	wantResourceError(t, "EndorseResource(multiline comment)", err, 400, "comment")
 	_, err = ada.EndorseResource(ctx, mine.ID, api.EndorseInput{})
-	wantAPIError(t, "EndorseResource(own)", err, 400, "your own")
+	wantResourceError(t, "EndorseResource(own)", err, 400, "your own")
 	_, err = ada.EndorseResource(ctx, mentorship.NewResourceID(), api.EndorseInput{})
-	wantAPIError(t, "EndorseResource(unknown)", err, 404, "no resource", "may not have reached this node")
+	wantResourceError(t, "EndorseResource(unknown)", err, 404, "no resource", "may not have reached this node")
 	_, err = ada.EndorseResource(ctx, theirs.ID, api.EndorseInput{Community: "elsewhere"})
-	wantAPIError(t, "EndorseResource(community not joined)", err, 400, "elsewhere")
-	wantAPIError(t, "UnendorseResource(not endorsed)", ada.UnendorseResource(ctx, theirs.ID, ""), 404, "not endorsed")
-	if after := storeState(t, ada); after != before {
+	wantResourceError(t, "EndorseResource(community not joined)", err, 400, "elsewhere")
+	wantResourceError(t, "UnendorseResource(not endorsed)", ada.UnendorseResource(ctx, theirs.ID, ""), 404, "not endorsed")
+	if after := resourceStoreState(t, ada); after != before {
 		t.Errorf("refused operations changed the store:\nbefore %s\nafter  %s", before, after)
 	}
 }
 
 func TestEndorsements(t *testing.T) {
 	ctx := context.Background()
-	ada, bo, cy := openTestLocal(t, "Ada"), openTestLocal(t, "Bo"), openTestLocal(t, "")
-	r, err := ada.AddResource(ctx, guideInput("Facilitation handbook"))
+	ada, bo, cy := openResourceTestLocal(t, "Ada"), openResourceTestLocal(t, "Bo"), openResourceTestLocal(t, "")
+	r, err := ada.AddResource(ctx, resourceGuideInput("Facilitation handbook"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	replicate(t, ada, bo)
-	replicate(t, ada, cy)
+	resourceReplicate(t, ada, bo)
+	resourceReplicate(t, ada, cy)
 
 	d, err := bo.EndorseResource(ctx, r.ID, api.EndorseInput{Comment: " Clear and practical. "})
 	if err != nil {
@@ -290,7 +292,7 @@ func TestEndorsements(t *testing.T) {
 		d.Endorsers[0].PeerID != bo.author.String() || d.Endorsers[0].Name != "Bo" || d.Endorsers[0].Comment != "Clear and practical." {
 		t.Errorf("EndorseResource = %+v, want one endorsement by Bo with the comment", d)
 	}
-	endorsementAddr := record.Addr{Community: testCommunity, Author: bo.author, Kind: mentorship.KindEndorsement,
+	endorsementAddr := record.Addr{Community: resourceTestCommunity, Author: bo.author, Kind: mentorship.KindEndorsement,
 		Key: mentorship.EndorsementKey(ada.author, r.ID)}
 	version := func() uint64 {
 		rec, err := bo.store.Current(ctx, endorsementAddr)
@@ -312,8 +314,8 @@ func TestEndorsements(t *testing.T) {
 	}
 
 	// The author's node counts what reaches it.
-	replicate(t, bo, ada)
-	replicate(t, cy, ada)
+	resourceReplicate(t, bo, ada)
+	resourceReplicate(t, cy, ada)
 	d, err = ada.Resource(ctx, r.ID, "")
 	if err != nil {
 		t.Fatal(err)
@@ -333,11 +335,11 @@ func TestEndorsements(t *testing.T) {
 
 	// A self-endorsement written by a client that skips the check is not
 	// counted by anyone.
-	self := record.Addr{Community: testCommunity, Author: ada.author, Kind: mentorship.KindEndorsement, Key: mentorship.EndorsementKey(ada.author, r.ID)}
+	self := record.Addr{Community: resourceTestCommunity, Author: ada.author, Kind: mentorship.KindEndorsement, Key: mentorship.EndorsementKey(ada.author, r.ID)}
 	if _, err := ada.write(ctx, self, 0, false, nil); err != nil {
 		t.Fatal(err)
 	}
-	replicate(t, ada, bo)
+	resourceReplicate(t, ada, bo)
 	for _, l := range []*Local{ada, bo} {
 		if d, err := l.Resource(ctx, r.ID, ""); err != nil || d.Endorsements != 2 || d.EndorsedByMe != (l == bo) {
 			t.Errorf("Resource with a self-endorsement = %+v, %v; want 2 endorsements", d, err)
@@ -352,7 +354,7 @@ func TestEndorsements(t *testing.T) {
 	if d, err := bo.Resource(ctx, r.ID, ""); err != nil || d.Endorsements != 1 || d.EndorsedByMe {
 		t.Errorf("Resource after unendorse at Bo = %+v, %v; want Cy's endorsement only", d, err)
 	}
-	wantAPIError(t, "UnendorseResource(again)", bo.UnendorseResource(ctx, r.ID, ""), 404, "not endorsed")
+	wantResourceError(t, "UnendorseResource(again)", bo.UnendorseResource(ctx, r.ID, ""), 404, "not endorsed")
 	// Endorse again after withdrawing: a new version of the same address.
 	if d, err := bo.EndorseResource(ctx, r.ID, api.EndorseInput{}); err != nil || d.Endorsements != 2 || version() != 4 {
 		t.Errorf("EndorseResource after unendorse = %+v, %v, version %d; want 2 endorsements, version 4", d, err, version())
@@ -363,11 +365,11 @@ func TestEndorsements(t *testing.T) {
 	if err := ada.DeleteResource(ctx, r.ID, ""); err != nil {
 		t.Fatal(err)
 	}
-	replicate(t, ada, cy)
-	before := storeState(t, cy)
+	resourceReplicate(t, ada, cy)
+	before := resourceStoreState(t, cy)
 	_, err = cy.EndorseResource(ctx, r.ID, api.EndorseInput{Comment: "Still good"})
-	wantAPIError(t, "EndorseResource(deleted)", err, http.StatusConflict, "deleted")
-	if after := storeState(t, cy); after != before {
+	wantResourceError(t, "EndorseResource(deleted)", err, http.StatusConflict, "deleted")
+	if after := resourceStoreState(t, cy); after != before {
 		t.Errorf("EndorseResource(deleted) changed the store")
 	}
 	// Withdrawing still works.
@@ -378,7 +380,7 @@ func TestEndorsements(t *testing.T) {
 
 func TestResourceAmbiguousID(t *testing.T) {
 	ctx := context.Background()
-	ada, bo := openTestLocal(t, "Ada"), openTestLocal(t, "Bo")
+	ada, bo := openResourceTestLocal(t, "Ada"), openResourceTestLocal(t, "Bo")
 	id := mentorship.NewResourceID()
 	// Two authors who use the same ID (a buggy or hostile client).
 	for _, l := range []*Local{ada, bo} {
@@ -386,16 +388,16 @@ func TestResourceAmbiguousID(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		addr := record.Addr{Community: testCommunity, Author: l.author, Kind: mentorship.KindResource, Key: id}
+		addr := record.Addr{Community: resourceTestCommunity, Author: l.author, Kind: mentorship.KindResource, Key: id}
 		if _, err := l.write(ctx, addr, 0, false, payload); err != nil {
 			t.Fatal(err)
 		}
 	}
-	replicate(t, bo, ada)
+	resourceReplicate(t, bo, ada)
 	_, err := ada.Resource(ctx, id, "")
-	wantAPIError(t, "Resource(ambiguous)", err, 400, "2 authors", ada.author.String()+"/"+id, bo.author.String()+"/"+id)
+	wantResourceError(t, "Resource(ambiguous)", err, 400, "2 authors", ada.author.String()+"/"+id, bo.author.String()+"/"+id)
 	_, err = ada.EndorseResource(ctx, id, api.EndorseInput{})
-	wantAPIError(t, "EndorseResource(ambiguous)", err, 400, "2 authors")
+	wantResourceError(t, "EndorseResource(ambiguous)", err, 400, "2 authors")
 	d, err := ada.Resource(ctx, bo.author.String()+"/"+id, "")
 	if err != nil || d.Author != bo.author.String() {
 		t.Errorf("Resource(full ref) = %+v, %v; want Bo's", d, err)
@@ -404,7 +406,7 @@ func TestResourceAmbiguousID(t *testing.T) {
 		t.Errorf("EndorseResource(full ref, uppercase ID) = %v", err)
 	}
 	// The caller's own resource is unambiguous for edit and delete.
-	if r, err := ada.EditResource(ctx, id, api.ResourceInput{Title: ptr("Mine")}); err != nil || r.Author != ada.author.String() {
+	if r, err := ada.EditResource(ctx, id, api.ResourceInput{Title: rptr("Mine")}); err != nil || r.Author != ada.author.String() {
 		t.Errorf("EditResource(own, ID shared) = %+v, %v; want Ada's edited", r, err)
 	}
 	list, err := ada.Resources(ctx, api.ResourceQuery{})
@@ -415,7 +417,7 @@ func TestResourceAmbiguousID(t *testing.T) {
 
 func TestResourceSearchLocal(t *testing.T) {
 	ctx := context.Background()
-	ada, bo := openTestLocal(t, "Ada"), openTestLocal(t, "Bo")
+	ada, bo := openResourceTestLocal(t, "Ada"), openResourceTestLocal(t, "Bo")
 	add := func(l *Local, in api.ResourceInput) api.Resource {
 		t.Helper()
 		r, err := l.AddResource(ctx, in)
@@ -424,17 +426,17 @@ func TestResourceSearchLocal(t *testing.T) {
 		}
 		return r
 	}
-	consent := guideInput("Consent decision-making")
-	consent.Tags, consent.Language = &[]string{"consent"}, ptr("en")
+	consent := resourceGuideInput("Consent decision-making")
+	consent.Tags, consent.Language = &[]string{"consent"}, rptr("en")
 	c := add(ada, consent)
-	rounds := api.ResourceInput{Type: ptr("video"), Title: ptr("Rounds"), URL: ptr("https://v.example/r"),
-		Description: ptr("How consent rounds work"), Language: ptr("de")}
+	rounds := api.ResourceInput{Type: rptr("video"), Title: rptr("Rounds"), URL: rptr("https://v.example/r"),
+		Description: rptr("How consent rounds work"), Language: rptr("de")}
 	v := add(bo, rounds)
-	meetup := api.ResourceInput{Type: ptr("event"), Title: ptr("Meetup"), Text: ptr("Practice"), Tags: &[]string{"consent"},
-		StartsAt: ptr(time.Date(2026, 12, 1, 18, 0, 0, 0, time.UTC)), Place: ptr("Berlin")}
+	meetup := api.ResourceInput{Type: rptr("event"), Title: rptr("Meetup"), Text: rptr("Practice"), Tags: &[]string{"consent"},
+		StartsAt: rptr(time.Date(2026, 12, 1, 18, 0, 0, 0, time.UTC)), Place: rptr("Berlin")}
 	m := add(bo, meetup)
-	replicate(t, bo, ada)
-	replicate(t, ada, bo)
+	resourceReplicate(t, bo, ada)
+	resourceReplicate(t, ada, bo)
 	// Bo endorses Ada's guide; Ada endorses Bo's video twice-over (only one counts).
 	if _, err := bo.EndorseResource(ctx, c.ID, api.EndorseInput{}); err != nil {
 		t.Fatal(err)
@@ -445,7 +447,7 @@ func TestResourceSearchLocal(t *testing.T) {
 	if _, err := ada.EndorseResource(ctx, v.ID, api.EndorseInput{Comment: "again"}); err != nil {
 		t.Fatal(err)
 	}
-	replicate(t, bo, ada)
+	resourceReplicate(t, bo, ada)
 
 	ids := func(l api.ResourceList) []string {
 		var out []string
@@ -476,8 +478,8 @@ func TestResourceSearchLocal(t *testing.T) {
 		}
 	}
 	all, err := ada.Resources(ctx, api.ResourceQuery{Limit: 1})
-	if err != nil || all.Total != 3 || all.Community != testCommunity {
-		t.Errorf("Resources(limit 1) total = %d, community %q, %v; want 3 in %s", all.Total, all.Community, err, testCommunity)
+	if err != nil || all.Total != 3 || all.Community != resourceTestCommunity {
+		t.Errorf("Resources(limit 1) total = %d, community %q, %v; want 3 in %s", all.Total, all.Community, err, resourceTestCommunity)
 	}
 	r := all.Resources[0]
 	if r.Endorsements != 1 || !r.EndorsedByMe || r.AuthorName != "Bo" {
@@ -498,10 +500,10 @@ func TestResourceSearchLocal(t *testing.T) {
 		{api.ResourceQuery{Community: "Bad Name"}, "community"},
 	} {
 		_, err := ada.Resources(ctx, bad.q)
-		wantAPIError(t, fmt.Sprintf("Resources(%+v)", bad.q), err, 400, bad.mention)
+		wantResourceError(t, fmt.Sprintf("Resources(%+v)", bad.q), err, 400, bad.mention)
 	}
 
-	counts, err := ada.resourceCounts(ctx, testCommunity)
+	counts, err := ada.resourceCounts(ctx, resourceTestCommunity)
 	if want := map[string]int{"guide": 1, "video": 1, "event": 1}; err != nil || fmt.Sprint(counts) != fmt.Sprint(want) {
 		t.Errorf("resourceCounts = %v, %v; want %v", counts, err, want)
 	}
