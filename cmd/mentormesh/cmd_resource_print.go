@@ -123,9 +123,9 @@ func printResource(w io.Writer, d api.ResourceDetail) {
 	field("online", r.Link)
 	field("description", r.Description)
 	field("text", r.Text)
-	e := resourcePlural(r.Endorsements, "endorsement")
+	e := fmt.Sprint(r.Endorsements)
 	if r.EndorsedByMe {
-		e += ", yours included"
+		e += " (yours included)"
 	}
 	field("endorsements", e)
 	for _, en := range d.Endorsers {
