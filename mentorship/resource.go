@@ -308,6 +308,9 @@ func CheckLanguage(s string) error {
 
 // checkResourceText is checkText with messages that name a resource.
 func checkResourceText(what, s string, max int, multiline bool) error {
+	if len(s) <= max && isPlainASCII(s, multiline) {
+		return nil // the common case, checked without decoding runes
+	}
 	if err := checkText(what, s, max, multiline); err != nil {
 		// checkText words its messages for profiles ("invalid profile:
 		// ..."); keep its rules and detail, name the right thing.
@@ -315,6 +318,19 @@ func checkResourceText(what, s string, max int, multiline bool) error {
 		return fmt.Errorf("%w resource: %s", ErrInvalid, detail)
 	}
 	return nil
+}
+
+// isPlainASCII reports whether s holds only printable ASCII (and newline
+// and tab if multiline): text that checkText accepts whatever its length
+// in characters, which is then its length in bytes.
+func isPlainASCII(s string, multiline bool) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x7f || c < ' ' && !(multiline && (c == '\n' || c == '\t')) {
+			return false
+		}
+	}
+	return true
 }
 
 // checkResourceURL checks an optional http(s) URL syntactically, by rules

@@ -38,6 +38,10 @@ type ResourceQuery struct {
 type ResourceHit struct {
 	Entry     *ResourceEntry
 	Relevance int
+	// Copies of the entry's sort keys: sorting compares them often, and
+	// reading them here avoids a pointer chase per comparison.
+	endorsements int
+	updated      int64
 }
 
 // Relevance weights: how much one query word adds when it occurs in a
@@ -67,6 +71,10 @@ func SearchResources(entries []ResourceEntry, q ResourceQuery) []ResourceHit {
 	tag := NormalizeResourceTag(q.Tag)
 	lang := strings.ToLower(strings.TrimSpace(q.Language))
 	var hits []ResourceHit
+	var m resourceMatcher
+	if len(words) > 0 {
+		m = newResourceMatcher(words, phrase)
+	}
 	for i := range entries {
 		e := &entries[i]
 		r := &e.Resource
@@ -79,72 +87,131 @@ func SearchResources(entries []ResourceEntry, q ResourceQuery) []ResourceHit {
 		rel := 0
 		if len(words) > 0 {
 			var ok bool
-			if rel, ok = resourceRelevance(r, words, phrase); !ok {
+			if rel, ok = m.relevance(r); !ok {
 				continue
 			}
 		}
-		hits = append(hits, ResourceHit{Entry: e, Relevance: rel})
+		hits = append(hits, ResourceHit{Entry: e, Relevance: rel, endorsements: e.Endorsements, updated: e.UpdatedAt.UnixNano()})
 	}
 	slices.SortFunc(hits, compareResourceHits)
 	return hits
 }
 
 func compareResourceHits(a, b ResourceHit) int {
-	return cmp.Or(
-		cmp.Compare(b.Relevance, a.Relevance),
-		cmp.Compare(b.Entry.Endorsements, a.Entry.Endorsements),
-		b.Entry.UpdatedAt.Compare(a.Entry.UpdatedAt),
-		bytes.Compare(a.Entry.Author[:], b.Entry.Author[:]),
-		strings.Compare(a.Entry.ID, b.Entry.ID),
-	)
+	// Not cmp.Or: it would evaluate every comparison, and the byte
+	// comparisons at the end are rarely needed.
+	if c := cmp.Compare(b.Relevance, a.Relevance); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(b.endorsements, a.endorsements); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(b.updated, a.updated); c != 0 {
+		return c
+	}
+	if c := bytes.Compare(a.Entry.Author[:], b.Entry.Author[:]); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Entry.ID, b.Entry.ID)
 }
 
 func hasResourceTag(tags []string, tag string) bool {
 	for _, t := range tags {
-		// Stored tags are normalised by honest writers; compare the
-		// normal form anyway, as a peer may send them otherwise.
-		if t == tag || NormalizeResourceTag(t) == tag {
+		// Honest writers store tags normalised; a peer may send them
+		// otherwise, and those are compared in normal form.
+		if t == tag || !isNormalResourceTag(t) && NormalizeResourceTag(t) == tag {
 			return true
 		}
 	}
 	return false
 }
 
-// resourceRelevance scores r against the lowercase query words; ok is
-// false if some word occurs in no field.
-func resourceRelevance(r *Resource, words []string, phrase string) (score int, ok bool) {
-	title := strings.ToLower(r.Title)
-	desc := strings.ToLower(r.Description)
-	text := strings.ToLower(r.Text)
+// isNormalResourceTag reports, without allocating, whether t is surely in
+// normal form: lowercase ASCII with single inner spaces.
+func isNormalResourceTag(t string) bool {
+	for i := 0; i < len(t); i++ {
+		c := t[i]
+		if c >= utf8.RuneSelf || 'A' <= c && c <= 'Z' || c < ' ' ||
+			c == ' ' && (i == 0 || i == len(t)-1 || t[i-1] == ' ') {
+			return false
+		}
+	}
+	return true
+}
+
+// resourceMatcher scores resources against a query's words. It reuses
+// its buffers from one resource to the next, so a search allocates next to
+// nothing per resource.
+type resourceMatcher struct {
+	words             [][]byte
+	phrase            []byte
+	title, desc, text []byte
+}
+
+func newResourceMatcher(words []string, phrase string) resourceMatcher {
+	m := resourceMatcher{phrase: []byte(phrase)}
 	for _, w := range words {
-		s := fieldScore(title, w, relTitleWord, relTitleSub) +
+		m.words = append(m.words, []byte(w))
+	}
+	return m
+}
+
+// relevance scores r; ok is false if some word occurs in no field.
+func (m *resourceMatcher) relevance(r *Resource) (score int, ok bool) {
+	m.title = appendLower(m.title[:0], r.Title)
+	m.desc = appendLower(m.desc[:0], r.Description)
+	m.text = appendLower(m.text[:0], r.Text)
+	for _, w := range m.words {
+		s := fieldScore(m.title, w, relTitleWord, relTitleSub) +
 			tagScore(r.Tags, w) +
-			fieldScore(desc, w, relDescWord, relDescSub) +
-			fieldScore(text, w, relTextWord, relTextSub)
+			fieldScore(m.desc, w, relDescWord, relDescSub) +
+			fieldScore(m.text, w, relTextWord, relTextSub)
 		if s == 0 {
 			return 0, false
 		}
 		score += s
 	}
-	if len(words) > 1 {
-		if title == phrase {
+	if len(m.words) > 1 {
+		if bytes.Equal(m.title, m.phrase) {
 			score += relTitleIsPhrase
 		}
-		if fieldScore(title, phrase, 1, 0) > 0 {
+		if fieldScore(m.title, m.phrase, 1, 0) > 0 {
 			score += relTitlePhrase
 		}
 	}
 	return score, true
 }
 
-func tagScore(tags []string, w string) int {
+// appendLower appends s in lowercase to dst, as strings.ToLower would
+// write it.
+func appendLower(dst []byte, s string) []byte {
+	n := len(dst)
+	dst = append(dst, s...)
+	b := dst[n:]
+	for i, c := range b {
+		if c >= utf8.RuneSelf {
+			// Not ASCII: lower the rest rune by rune.
+			dst = dst[:n+i]
+			for _, r := range s[i:] {
+				dst = utf8.AppendRune(dst, unicode.ToLower(r))
+			}
+			return dst
+		}
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return dst
+}
+
+func tagScore(tags []string, w []byte) int {
 	best := 0
 	for _, t := range tags {
-		t = strings.ToLower(t)
-		if t == w {
+		t = strings.ToLower(t) // tags are normally lowercase already: no copy
+		if t == string(w) {
 			return relTagExact
 		}
-		best = max(best, fieldScore(t, w, relTagWord, relTagSub))
+		best = max(best, fieldScore([]byte(t), w, relTagWord, relTagSub))
 	}
 	return best
 }
@@ -152,21 +219,21 @@ func tagScore(tags []string, w string) int {
 // fieldScore returns word if w occurs in s as a whole word (not preceded
 // or followed by a letter or digit), sub if it occurs only inside longer
 // words, else 0.
-func fieldScore(s, w string, word, sub int) int {
+func fieldScore(s, w []byte, word, sub int) int {
 	found := false
 	for off := 0; off <= len(s)-len(w); {
-		i := strings.Index(s[off:], w)
+		i := bytes.Index(s[off:], w)
 		if i < 0 {
 			break
 		}
 		i += off
 		found = true
-		before, _ := utf8.DecodeLastRuneInString(s[:i])
-		after, _ := utf8.DecodeRuneInString(s[i+len(w):])
+		before, _ := utf8.DecodeLastRune(s[:i])
+		after, _ := utf8.DecodeRune(s[i+len(w):])
 		if !isResourceWordRune(before) && !isResourceWordRune(after) {
 			return word
 		}
-		_, n := utf8.DecodeRuneInString(s[i:])
+		_, n := utf8.DecodeRune(s[i:])
 		off = i + n
 	}
 	if found {

@@ -20,7 +20,7 @@ const resourceTestCommunity = DefaultCommunity
 
 // openResourceTestLocal opens a fresh data directory (own identity, real Badger)
 // without a node.
-func openResourceTestLocal(t *testing.T, name string) *Local {
+func openResourceTestLocal(t testing.TB, name string) *Local {
 	t.Helper()
 	off, err := OpenOffline(t.TempDir(), "test", nil)
 	if err != nil {
