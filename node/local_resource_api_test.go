@@ -59,8 +59,7 @@ func runResourceSequence(t *testing.T, b api.Backend, theirs api.Resource) []res
 	var steps []resourceStep
 	var resources []api.Resource
 	add := func(op string, v any, err error) {
-		var recent func(tm *time.Time)
-		recent = func(tm *time.Time) {
+		recent := func(tm *time.Time) {
 			if tm.Before(start) || tm.After(time.Now().Add(time.Second)) {
 				t.Errorf("%s: time %v is not the time of the write", op, tm)
 			}
