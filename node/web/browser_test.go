@@ -247,3 +247,48 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool)
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestPageResourcesLive: a resource shared on A's page appears on B's page
+// without a reload; B endorses it and A's page shows the endorsement.
+func TestPageResourcesLive(t *testing.T) {
+	ctx := context.Background()
+	a := startNode(t)
+	b := startNode(t, a.Addrs()...)
+	for n, name := range map[*node.Node]string{a: "Ada", b: "Bea"} {
+		if _, err := n.Local().SetProfile(ctx, api.ProfileInput{Name: ptr(name)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, 30*time.Second, "each node to hold the other's profile", func() bool {
+		_, errA := a.Local().Profile(ctx, b.PeerID(), "")
+		_, errB := b.Local().Profile(ctx, a.PeerID(), "")
+		return errA == nil && errB == nil
+	})
+	tabA := newBrowser(t)
+	tabB := newTab(t, tabA)
+	for tab, n := range map[context.Context]*node.Node{tabA: a, tabB: b} {
+		run(t, tab, "log in and open resources",
+			chromedp.Navigate(n.LoginURL()),
+			chromedp.WaitVisible(`//div[@id="live"][contains(., "live")]`),
+			chromedp.Navigate("http://"+n.APIAddr()+"/#/resources"),
+			chromedp.WaitVisible(`//p[@role="status"][contains(., "0 resources")]`),
+		)
+	}
+	run(t, tabA, "A: share a guide",
+		chromedp.Click(`//summary[contains(., "Share a resource")]`),
+		chromedp.SendKeys(chromedp.CSS(`form[aria-label="Share a resource"] input[name="title"]`), "Consent decision-making, step by step"),
+		chromedp.SendKeys(chromedp.CSS(`form[aria-label="Share a resource"] input[name="url"]`), "https://example.org/consent"),
+		chromedp.SendKeys(chromedp.CSS(`form[aria-label="Share a resource"] input[name="tags"]`), "consent decision-making"),
+		chromedp.Click(`//button[text()="Share"]`),
+		chromedp.WaitVisible(`//article[contains(@class,"resource")]//h2[contains(., "step by step")]`),
+	)
+	run(t, tabB, "B: see it live and endorse it",
+		chromedp.WaitVisible(`//article[contains(@class,"resource")]//h2[contains(., "step by step")]`),
+		chromedp.Click(`//article[contains(@class,"resource")]//button[@data-action="endorse"]`),
+		chromedp.WaitVisible(`//article[contains(@class,"resource")]//button[@data-action="unendorse"]`),
+	)
+	run(t, tabA, "A: see the endorsement",
+		chromedp.WaitVisible(`//article[contains(@class,"resource")]//p[contains(., "1 endorsement")]`),
+	)
+	screenshot(t, tabA, "resources")
+}

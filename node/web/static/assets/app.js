@@ -321,6 +321,88 @@ views.communities = async () => {
       h("button", { type: "submit" }, "Join")));
 };
 
+// ---------- resources ----------
+
+const resourceTypes = [["article", "Article"], ["video", "Video"], ["book", "Book or manual"], ["guide", "Guide"],
+  ["case-study", "Case study"], ["event", "Event"], ["template", "Template"]];
+
+function resourceCard(r) {
+  const endorse = h("button", { type: "button", class: r.endorsed_by_me ? "secondary" : "", "data-action": r.endorsed_by_me ? "unendorse" : "endorse",
+    onclick: async (ev) => {
+      ev.target.disabled = true;
+      try {
+        await api(r.endorsed_by_me ? "DELETE" : "POST", `/api/v1/resources/${encodeURIComponent(r.id)}/endorsement`, r.endorsed_by_me ? undefined : {});
+        render();
+      } catch (e) { toast(e.message); ev.target.disabled = false; }
+    } }, r.endorsed_by_me ? "Withdraw endorsement" : "Endorse");
+  const mine = state.me && r.author === state.me.peer_id;
+  return h("article", { class: "card resource", "data-resource": r.id },
+    h("h2", {}, r.url ? h("a", { href: r.url, rel: "noopener noreferrer", target: "_blank" }, r.title) : r.title),
+    h("p", { class: "muted" }, (resourceTypes.find(([v]) => v === r.type) || [r.type, r.type])[1],
+      r.language ? ` · ${r.language}` : "", " · shared by ", r.author_name || shortID(r.author),
+      ` · ${r.endorsements} endorsement${r.endorsements === 1 ? "" : "s"}`),
+    r.type === "event" && r.starts_at ? h("p", {}, "When: ", fmtTime(r.starts_at), r.ends_at ? " – " + fmtTime(r.ends_at) : "",
+      r.place ? ` · ${r.place}` : "", r.link ? [" · ", h("a", { href: r.link, rel: "noopener noreferrer", target: "_blank" }, "online link")] : null) : null,
+    r.description ? h("p", {}, r.description) : null,
+    r.text ? h("p", { class: "pre" }, r.text) : null,
+    (r.tags || []).length ? h("p", {}, r.tags.map((t) => h("span", { class: "tag" }, t))) : null,
+    h("div", { class: "row" }, mine ? h("button", { type: "button", class: "danger", onclick: async (ev) => {
+      if (!confirm(`Delete “${r.title}”? Other nodes delete it too.`)) return;
+      ev.target.disabled = true;
+      try { await api("DELETE", `/api/v1/resources/${encodeURIComponent(r.id)}`); render(); } catch (e) { toast(e.message); ev.target.disabled = false; }
+    } }, "Delete") : endorse));
+}
+
+views.resources = async () => {
+  const q = state.resourceQuery || {};
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(q)) if (v) params.set(k, v);
+  params.set("limit", "50");
+  const res = await api("GET", "/api/v1/resources?" + params.toString());
+  const search = h("form", { class: "card", role: "search", "aria-label": "Search resources", onsubmit: onSubmit(async (fd) => {
+    state.resourceQuery = { q: fd.get("q"), type: fd.get("type"), tag: fd.get("tag"), lang: fd.get("lang") };
+    document.activeElement.blur();
+    render();
+  }) },
+    h("div", { class: "row" },
+      field("Search", input("q", q.q, { type: "search", placeholder: "consent, facilitation…" })),
+      field("Type", select("type", [["", "any"], ...resourceTypes], q.type || "")),
+      field("Tag", input("tag", q.tag)),
+      field("Language", input("lang", q.lang, { size: 4, placeholder: "en" })),
+      h("button", { type: "submit" }, "Search")));
+  const add = h("details", { class: "card" },
+    h("summary", {}, "Share a resource"),
+    h("form", { "aria-label": "Share a resource", onsubmit: onSubmit(async (fd, f) => {
+      const body = { type: fd.get("type"), title: fd.get("title"), tags: list(fd.get("tags")) };
+      for (const k of ["url", "text", "description", "language", "place", "link"]) if (fd.get(k)) body[k] = fd.get(k);
+      for (const k of ["starts_at", "ends_at"]) if (fd.get(k)) body[k] = new Date(fd.get(k)).toISOString();
+      await api("POST", "/api/v1/resources", body);
+      toast("Shared with your community.", true);
+      f.reset();
+      render();
+    }) },
+      h("div", { class: "row" },
+        field("Type", select("type", resourceTypes, "guide")),
+        field("Title", input("title", "", { required: true, maxlength: 200 }))),
+      field("Link (URL)", input("url", "", { type: "url", maxlength: 2048 })),
+      field("Short text", textarea("text", "", { maxlength: 4000, rows: 3 }), "A resource needs a link or a text."),
+      field("Description", textarea("description", "", { maxlength: 2000, rows: 2 })),
+      h("div", { class: "row" },
+        field("Tags", input("tags", ""), "Comma-separated"),
+        field("Language", input("language", "", { size: 4, placeholder: "en" }))),
+      h("fieldset", {}, h("legend", {}, "For events"),
+        h("div", { class: "row" },
+          field("Starts", input("starts_at", "", { type: "datetime-local" })),
+          field("Ends", input("ends_at", "", { type: "datetime-local" }))),
+        h("div", { class: "row" },
+          field("Place", input("place", "", { maxlength: 200 })),
+          field("Online link", input("link", "", { type: "url" })))),
+      h("button", { type: "submit" }, "Share")));
+  show(h("h1", {}, "Resources"), search, add,
+    h("p", { class: "muted", role: "status" }, `${res.total} resource${res.total === 1 ? "" : "s"}`),
+    res.resources.map(resourceCard));
+};
+
 // Sections filled in as the node's API grows register themselves here.
 function placeholder(title) {
   return async () => show(h("h1", {}, title), h("p", {}, "Not available in this version."));
