@@ -166,6 +166,9 @@ func newHost(cfg netConfig) (host.Host, error) {
 		if cfg.opts.ConnectionGater != nil {
 			opts = append(opts, libp2p.ConnectionGater(cfg.opts.ConnectionGater))
 		}
+		if cfg.opts.BandwidthReporter != nil {
+			opts = append(opts, libp2p.BandwidthReporter(cfg.opts.BandwidthReporter))
+		}
 		return libp2p.New(opts...)
 	}
 	h, err := mk(listen)

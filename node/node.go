@@ -16,6 +16,7 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/connmgr"
 	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/metrics"
 
 	"github.com/mentormesh/mentormesh/mentorship"
 	"github.com/mentormesh/mentormesh/node/api"
@@ -69,6 +70,14 @@ type Options struct {
 	// Version is reported to peers in the libp2p user agent.
 	Version string
 	Logger  *slog.Logger
+	// BandwidthReporter, if set, counts the bytes of every libp2p stream
+	// and protocol (the benchmark suite in bench/ reads it).
+	BandwidthReporter metrics.Reporter
+	// OnRecordStored, if set, is called with every record from a peer (by
+	// gossip or catch-up) once it was verified and stored as current. It
+	// runs on the ingest path, so it must return quickly (the benchmark
+	// suite uses it to time propagation).
+	OnRecordStored func(*record.Record)
 }
 
 func (o *Options) setDefaults() {
@@ -158,7 +167,11 @@ func (n *Node) start(apiAddr string) (err error) {
 	}
 	n.events = newHub()
 	n.local = &Local{paths: paths, key: edKey, author: author, store: n.store, communities: members, events: n.events}
-	pipe := ingest.New(storeAdapter{n.store, n.events}, mentorship.Kinds{}, ingest.Options{
+	var ingestStore ingest.BatchStore = storeAdapter{n.store, n.events}
+	if opts.OnRecordStored != nil {
+		ingestStore = observedStore{storeAdapter{n.store, n.events}, opts.OnRecordStored}
+	}
+	pipe := ingest.New(ingestStore, mentorship.Kinds{}, ingest.Options{
 		Joined:        members.has,
 		IsUnknownKind: func(err error) bool { return errors.Is(err, mentorship.ErrUnknownKind) },
 	})
@@ -277,3 +290,31 @@ func (a storeAdapter) ApplyRemoteBatch(ctx context.Context, recs []*record.Recor
 }
 
 var _ ingest.BatchStore = storeAdapter{}
+
+// observedStore is a storeAdapter that reports every record it stored.
+type observedStore struct {
+	storeAdapter
+	onStored func(*record.Record)
+}
+
+func (a observedStore) ApplyRemote(ctx context.Context, rec *record.Record) (bool, error) {
+	applied, err := a.storeAdapter.ApplyRemote(ctx, rec)
+	if applied && err == nil {
+		a.onStored(rec)
+	}
+	return applied, err
+}
+
+func (a observedStore) ApplyRemoteBatch(ctx context.Context, recs []*record.Record) ([]bool, error) {
+	applied, err := a.storeAdapter.ApplyRemoteBatch(ctx, recs)
+	if err == nil {
+		for i, ok := range applied {
+			if ok {
+				a.onStored(recs[i])
+			}
+		}
+	}
+	return applied, err
+}
+
+var _ ingest.BatchStore = observedStore{}
