@@ -54,8 +54,6 @@ type BackupMeta struct {
 	CreatedAt time.Time `json:"created_at"`
 	// Schema is the store's schema version (keys.go).
 	Schema uint64 `json:"schema"`
-	// Program is the mentormesh version that wrote the backup.
-	Program string `json:"program,omitempty"`
 }
 
 // Backup writes the whole store to w as a backup file (see above). It is

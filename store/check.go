@@ -20,7 +20,8 @@ type CheckReport struct {
 	Records int `json:"records"`
 	// Tombstones counts the current records that are deletions.
 	Tombstones int `json:"tombstones"`
-	// Outbox counts outbox entries (some may name superseded records).
+	// Outbox counts the records waiting in the outbox (entries of
+	// superseded records are not counted).
 	Outbox int `json:"outbox"`
 	// Peers counts remembered peers.
 	Peers int `json:"peers"`
@@ -109,7 +110,17 @@ func checkTxn(ctx context.Context, txn *badger.Txn, opts CheckOptions, rep *Chec
 			return fmt.Errorf("%w: the %s has %d entries for %d records", ErrCorrupt, ns.what, n, rep.Records)
 		}
 	}
-	if rep.Outbox, err = countKeys(ctx, txn, outboxPrefix); err != nil {
+	err = scan(ctx, txn, outboxPrefix, false, func(item *badger.Item) error {
+		// Entries of superseded records are skipped, as Outbox does.
+		id := item.Key()[len(outboxPrefix):]
+		if _, err := txn.Get(append(append([]byte(nil), idPrefix...), id...)); err == nil {
+			rep.Outbox++
+		} else if !errors.Is(err, badger.ErrKeyNotFound) {
+			return err
+		}
+		return nil
+	})
+	if err != nil {
 		return err
 	}
 	err = scan(ctx, txn, peerPrefix, true, func(item *badger.Item) error {

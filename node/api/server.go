@@ -55,6 +55,7 @@ func NewServer(b Backend, opts ServerOptions) *Server {
 	s.routesPrivate()
 	s.routesResource()
 	s.routesCommunity()
+	s.routesData()
 	return s
 }
 

@@ -18,6 +18,7 @@ type Backend interface {
 	PrivateBackend
 	ResourceBackend
 	CommunityBackend
+	DataBackend
 }
 
 // NodeBackend reports on the node itself.
