@@ -14,7 +14,9 @@ import (
 // frame header above MaxBackupFrame, and passes well-framed input through
 // unchanged.
 func FuzzFrameReader(f *testing.F) {
-	frame := func(body []byte) []byte { return append(binary.LittleEndian.AppendUint64(nil, uint64(len(body))), body...) }
+	frame := func(body []byte) []byte {
+		return append(binary.LittleEndian.AppendUint64(nil, uint64(len(body))), body...)
+	}
 	f.Add([]byte{})
 	f.Add(frame([]byte("hello")))
 	f.Add(append(frame(nil), frame([]byte{1, 2, 3})...))
