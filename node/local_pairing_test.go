@@ -94,7 +94,7 @@ func exchange(t *testing.T, parties ...*party) {
 
 // snapshot is every current record ID and the outbox of a store: equal
 // snapshots mean nothing was written in between.
-func snapshot(t *testing.T, p *party) []string {
+func partySnapshot(t *testing.T, p *party) []string {
 	t.Helper()
 	ctx := context.Background()
 	var ids []string
@@ -119,13 +119,13 @@ func snapshot(t *testing.T, p *party) []string {
 // message contains want, and that it wrote nothing.
 func refused(t *testing.T, p *party, status int, want string, op func() error) {
 	t.Helper()
-	before := snapshot(t, p)
+	before := partySnapshot(t, p)
 	err := op()
 	var e *api.Error
 	if !errors.As(err, &e) || e.Status != status || !strings.Contains(e.Message, want) {
 		t.Errorf("%s: error = %v (%#v), want status %d with %q", p.name, err, e, status, want)
 	}
-	if after := snapshot(t, p); !slices.Equal(before, after) {
+	if after := partySnapshot(t, p); !slices.Equal(before, after) {
 		t.Errorf("%s: a refused operation wrote records: before %v, after %v", p.name, before, after)
 	}
 }

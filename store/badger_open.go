@@ -156,22 +156,10 @@ func (b *Badger) runGC(interval time.Duration) {
 			return
 		case <-t.C:
 		}
-		// Each successful run rewrites one file; keep going while there is
-		// garbage to reclaim.
-		for {
-			select {
-			case <-b.stopGC:
-				return
-			default:
-			}
-			err := b.db.RunValueLogGC(gcDiscardRatio)
-			if err == nil {
-				continue
-			}
-			if !errors.Is(err, badger.ErrNoRewrite) && !errors.Is(err, badger.ErrRejected) {
-				b.log.Warn("value log garbage collection failed", "err", err)
-			}
-			break
+		if n, err := b.collectGarbage(b.stopGC); err != nil {
+			b.log.Warn("value log garbage collection failed", "err", err)
+		} else if n > 0 {
+			b.log.Debug("value log garbage collected", "files_rewritten", n)
 		}
 	}
 }

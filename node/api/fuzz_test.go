@@ -50,6 +50,7 @@ var fuzzEndpoints = []struct{ method, path string }{
 	{http.MethodPost, "/api/v1/resources"},
 	{http.MethodPut, "/api/v1/resources/0123456789abcdef0123456789abcdef"},
 	{http.MethodPost, "/api/v1/communities"},
+	{http.MethodPost, "/api/v1/import"},
 	{http.MethodPost, "/api/v1/pairings/0123456789abcdef0123456789abcdef/accept"},
 	{http.MethodPost, "/api/v1/pairings/0123456789abcdef0123456789abcdef/complete"},
 }

@@ -19,6 +19,7 @@ type Backend interface {
 	ResourceBackend
 	CommunityBackend
 	EventsBackend
+	DataBackend
 }
 
 // NodeBackend reports on the node itself.
