@@ -330,8 +330,9 @@ func NewItemID(rnd io.Reader) (string, error) {
 	return hex.EncodeToString(b[:]), nil
 }
 
-// privateIsID reports whether s is 32 lowercase hex characters.
-func privateIsID(s string) bool {
+// IsHexID reports whether s has the format of the IDs writers create
+// (pairings, private items): 32 lowercase hex characters.
+func IsHexID(s string) bool {
 	if len(s) != privateIDHexLen {
 		return false
 	}
@@ -346,10 +347,10 @@ func privateIsID(s string) bool {
 
 // PrivateRecordKey returns the record key of an item: "<pairing>/<item>".
 func PrivateRecordKey(pairingID, itemID string) (string, error) {
-	if !privateIsID(pairingID) {
+	if !IsHexID(pairingID) {
 		return "", fmt.Errorf("%w: pairing ID %q is not 32 lowercase hex characters", ErrInvalid, pairingID)
 	}
-	if !privateIsID(itemID) {
+	if !IsHexID(itemID) {
 		return "", fmt.Errorf("%w: item ID %q is not 32 lowercase hex characters", ErrInvalid, itemID)
 	}
 	return pairingID + "/" + itemID, nil
@@ -359,7 +360,7 @@ func PrivateRecordKey(pairingID, itemID string) (string, error) {
 // item IDs, checking their exact format.
 func ParsePrivateRecordKey(key string) (pairingID, itemID string, err error) {
 	p, i, ok := strings.Cut(key, "/")
-	if !ok || len(key) != privateKeyLen || !privateIsID(p) || !privateIsID(i) {
+	if !ok || len(key) != privateKeyLen || !IsHexID(p) || !IsHexID(i) {
 		return "", "", fmt.Errorf("%w: a private record's key is <pairing ID>/<item ID>, each 32 lowercase hex characters; got %q", ErrInvalid, key)
 	}
 	return p, i, nil

@@ -110,7 +110,7 @@ func derivePairKey(self ed25519.PrivateKey, partner [32]byte, community, pairing
 	if community == "" || len(community) > 255 {
 		return nil, fmt.Errorf("%w: community %q", ErrInvalid, community)
 	}
-	if !privateIsID(pairingID) {
+	if !IsHexID(pairingID) {
 		return nil, fmt.Errorf("%w: pairing ID %q is not 32 lowercase hex characters", ErrInvalid, pairingID)
 	}
 	priv, err := x25519Private(self)
