@@ -106,9 +106,9 @@ func pairPrivateSubcommands() []*cli.Command {
 	}
 }
 
-// pairCommunity is the one community a pair command acts in ("" for the
+// privateCommunityFlag is the one community a pair command acts in ("" for the
 // first joined).
-func pairCommunity(c *cli.Context, command string) (string, error) {
+func privateCommunityFlag(c *cli.Context, command string) (string, error) {
 	cs := globalSlice(c, "community")
 	if len(cs) > 1 {
 		return "", cli.Exit(fmt.Sprintf("%s takes one --community (default: the first joined)", command), 2)
@@ -119,8 +119,8 @@ func pairCommunity(c *cli.Context, command string) (string, error) {
 	return "", nil
 }
 
-// pairArgs checks the positional arguments: want names them.
-func pairArgs(c *cli.Context, command string, want ...string) ([]string, error) {
+// privateArgs checks the positional arguments: want names them.
+func privateArgs(c *cli.Context, command string, want ...string) ([]string, error) {
 	if c.NArg() != len(want) {
 		return nil, cli.Exit(fmt.Sprintf("%s takes %s (see 'mentormesh pair %s --help')", command, strings.Join(want, " and "), strings.TrimPrefix(command, "pair ")), 2)
 	}
@@ -189,12 +189,12 @@ func runPairWrite(c *cli.Context, command string, write func(b *backend) (api.Pa
 }
 
 func pairGoalAdd(c *cli.Context) error {
-	args, err := pairArgs(c, "pair goal add", "PAIRING_ID")
+	args, err := privateArgs(c, "pair goal add", "PAIRING_ID")
 	if err != nil {
 		return err
 	}
 	in := api.GoalInput{Title: c.String("title"), Status: c.String("status")}
-	if in.Community, err = pairCommunity(c, "pair goal add"); err != nil {
+	if in.Community, err = privateCommunityFlag(c, "pair goal add"); err != nil {
 		return err
 	}
 	if c.IsSet("due") {
@@ -210,12 +210,12 @@ func pairGoalAdd(c *cli.Context) error {
 }
 
 func pairGoalSet(c *cli.Context) error {
-	args, err := pairArgs(c, "pair goal set", "PAIRING_ID", "GOAL_ID")
+	args, err := privateArgs(c, "pair goal set", "PAIRING_ID", "GOAL_ID")
 	if err != nil {
 		return err
 	}
 	var in api.GoalUpdate
-	if in.Community, err = pairCommunity(c, "pair goal set"); err != nil {
+	if in.Community, err = privateCommunityFlag(c, "pair goal set"); err != nil {
 		return err
 	}
 	if c.IsSet("status") {
@@ -242,12 +242,12 @@ func pairGoalSet(c *cli.Context) error {
 }
 
 func pairSessionLog(c *cli.Context) error {
-	args, err := pairArgs(c, "pair session log", "PAIRING_ID")
+	args, err := privateArgs(c, "pair session log", "PAIRING_ID")
 	if err != nil {
 		return err
 	}
 	in := api.SessionInput{Notes: c.String("notes")}
-	if in.Community, err = pairCommunity(c, "pair session log"); err != nil {
+	if in.Community, err = privateCommunityFlag(c, "pair session log"); err != nil {
 		return err
 	}
 	if in.Date, err = parseWhen(c.String("date")); err != nil {
@@ -262,12 +262,12 @@ func pairSessionLog(c *cli.Context) error {
 }
 
 func pairNoteAdd(c *cli.Context) error {
-	args, err := pairArgs(c, "pair note add", "PAIRING_ID")
+	args, err := privateArgs(c, "pair note add", "PAIRING_ID")
 	if err != nil {
 		return err
 	}
 	in := api.NoteInput{Text: c.String("text")}
-	if in.Community, err = pairCommunity(c, "pair note add"); err != nil {
+	if in.Community, err = privateCommunityFlag(c, "pair note add"); err != nil {
 		return err
 	}
 	return runPairWrite(c, "pair note add", func(b *backend) (api.PairItem, error) {
@@ -276,12 +276,12 @@ func pairNoteAdd(c *cli.Context) error {
 }
 
 func pairContactSet(c *cli.Context) error {
-	args, err := pairArgs(c, "pair contact set", "PAIRING_ID")
+	args, err := privateArgs(c, "pair contact set", "PAIRING_ID")
 	if err != nil {
 		return err
 	}
 	in := api.ContactInput{Text: c.String("text")}
-	if in.Community, err = pairCommunity(c, "pair contact set"); err != nil {
+	if in.Community, err = privateCommunityFlag(c, "pair contact set"); err != nil {
 		return err
 	}
 	return runPairWrite(c, "pair contact set", func(b *backend) (api.PairItem, error) {
@@ -290,11 +290,11 @@ func pairContactSet(c *cli.Context) error {
 }
 
 func pairItemsShow(c *cli.Context) error {
-	args, err := pairArgs(c, "pair items", "PAIRING_ID")
+	args, err := privateArgs(c, "pair items", "PAIRING_ID")
 	if err != nil {
 		return err
 	}
-	community, err := pairCommunity(c, "pair items")
+	community, err := privateCommunityFlag(c, "pair items")
 	if err != nil {
 		return err
 	}
