@@ -1,5 +1,7 @@
 package mentorship
 
+import "fmt"
+
 // PairState is a pairing's state, derived from both parties' records.
 type PairState string
 
@@ -33,4 +35,51 @@ func (o Outcome) AverageRating() float64 {
 		return 0
 	}
 	return float64(o.RatingSum) / float64(o.Ratings)
+}
+
+// PairStates lists every state, in lifecycle order.
+var PairStates = []PairState{PairPending, PairActive, PairCompleted, PairDeclined, PairCancelled, PairExpired}
+
+// ParsePairState parses a state name.
+func ParsePairState(s string) (PairState, error) {
+	for _, st := range PairStates {
+		if string(st) == s {
+			return st, nil
+		}
+	}
+	return "", fmt.Errorf("%w pairing state %q: want pending, active, completed, declined, cancelled or expired", ErrInvalid, s)
+}
+
+// Open reports whether the pairing is still under way: pending or active.
+func (s PairState) Open() bool { return s == PairPending || s == PairActive }
+
+// Outcomes adds up, per practitioner, the outcomes of pairings: active and
+// completed pairings in each role, and the ratings received. The rating a
+// party receives is the one in its partner's record, and only completed
+// pairings count (see PairingView.Feedback).
+func Outcomes(views []PairingView) map[[32]byte]Outcome {
+	out := make(map[[32]byte]Outcome)
+	for _, v := range views {
+		mentor, mentee := out[v.Mentor], out[v.Mentee]
+		switch v.State {
+		case PairActive:
+			mentor.ActiveAsMentor++
+			mentee.ActiveAsMentee++
+		case PairCompleted:
+			mentor.CompletedAsMentor++
+			mentee.CompletedAsMentee++
+			if r, _ := v.Feedback(v.Mentee); r > 0 {
+				mentor.Ratings++
+				mentor.RatingSum += r
+			}
+			if r, _ := v.Feedback(v.Mentor); r > 0 {
+				mentee.Ratings++
+				mentee.RatingSum += r
+			}
+		default:
+			continue
+		}
+		out[v.Mentor], out[v.Mentee] = mentor, mentee
+	}
+	return out
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mentormesh/mentormesh/node/api"
+	"github.com/mentormesh/mentormesh/node/web"
 )
 
 // APIInfo is the content of api.json, written by a running node so CLI
@@ -65,8 +66,10 @@ func (n *Node) startAPI(addr, token string) error {
 		Token:                 token,
 		Shutdown:              n.requestShutdown,
 		AllowNonLoopbackHosts: n.opts.AllowNonLoopbackAPI,
+		Page:                  web.Handler(),
 		Logger:                n.log.With("subsystem", "api"),
 	})
+	n.apiH = srv
 	n.apiSrv = &http.Server{
 		Handler:           srv,
 		ReadHeaderTimeout: 10 * time.Second,

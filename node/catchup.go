@@ -17,7 +17,7 @@ import (
 
 // DefaultCatchUpInterval is how often a node reconciles each community with
 // one random peer, on top of the sessions it runs when a peer joins.
-const DefaultCatchUpInterval = 5 * time.Minute
+const DefaultCatchUpInterval = time.Minute
 
 // catchUp schedules reconciliation sessions and remembers how they went.
 type catchUp struct {
@@ -35,11 +35,17 @@ type catchUp struct {
 type syncKey struct {
 	peer      peer.ID
 	community string
-	own       bool // the own-records scope
+	// author is the scope's author (zero for the whole community): the
+	// own-records sessions in the two directions are different scopes.
+	author record.Author
 }
 
 func keyOf(p peer.ID, scope reconcile.Scope) syncKey {
-	return syncKey{p, scope.Community, scope.Author != nil}
+	k := syncKey{peer: p, community: scope.Community}
+	if scope.Author != nil {
+		k.author = *scope.Author
+	}
+	return k
 }
 
 func newCatchUp(n *netNode, self record.Author, interval time.Duration) *catchUp {
@@ -66,15 +72,32 @@ func newCatchUp(n *netNode, self record.Author, interval time.Duration) *catchUp
 // community. Both sides run the small own-records session; only the side
 // with the lower peer ID runs the community session, so the two do not
 // reconcile the same set twice.
+//
+// The community session runs a second time a few seconds later: until the
+// GossipSub mesh with the new peer forms (at a heartbeat), records that
+// reach either side are not forwarded to the other, and the first session
+// may have run before they arrived. Confirming equal sets costs one round
+// trip and a few dozen bytes.
 func (c *catchUp) peerJoined(community string, p peer.ID) {
 	c.n.spawn(func() {
 		self := c.self
 		c.run(p, reconcile.Scope{Community: community, Author: &self})
-		if c.n.h.ID() < p {
-			c.run(p, reconcile.Scope{Community: community})
+		if c.n.h.ID() >= p {
+			return
 		}
+		c.run(p, reconcile.Scope{Community: community})
+		select {
+		case <-c.n.ctx.Done():
+			return
+		case <-time.After(settleDelay):
+		}
+		c.run(p, reconcile.Scope{Community: community})
 	})
 }
+
+// settleDelay is when the second community session with a new peer runs:
+// after a few GossipSub heartbeats (1 s each), once the mesh has formed.
+const settleDelay = 5 * time.Second
 
 // run does one session unless one with the same peer and scope is already
 // running. A peer that is busy (it serves one session per peer at a time,
@@ -167,9 +190,12 @@ func (c *catchUp) done(p peer.ID, initiated bool, st reconcile.Stats, err error)
 		return // refused before the scope was known
 	}
 	c.mu.Lock()
-	c.last[keyOf(p, st.Scope)] = cu
+	k := keyOf(p, st.Scope)
+	cu.PulledTotal = c.last[k].PulledTotal + cu.Pulled
+	c.last[k] = cu
 	delete(c.logged, p)
 	c.mu.Unlock()
+	c.n.cfg.events.publish(api.Event{Type: api.EventSync, Sync: &cu})
 }
 
 // sessions returns the last session with each peer and community.

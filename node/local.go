@@ -42,6 +42,9 @@ type Local struct {
 	store       store.Store
 	communities []string
 	net         netView
+	pairing     pairingHooks // lock, clock and capacity hook of pairings (local_pairing.go)
+	// events is nil when no node runs.
+	events *hub
 }
 
 var _ api.Backend = (*Local)(nil)
@@ -253,6 +256,7 @@ func (l *Local) write(ctx context.Context, addr record.Addr, prevVersion uint64,
 	if l.net != nil {
 		l.net.published(rec)
 	}
+	l.events.records([]*record.Record{rec}, true)
 	return rec, nil
 }
 
@@ -325,4 +329,12 @@ func profileView(rec *record.Record) (api.Profile, error) {
 		Version:   rec.Version,
 		UpdatedAt: rec.Timestamp.UTC(),
 	}, nil
+}
+
+// Subscribe implements api.EventsBackend.
+func (l *Local) Subscribe(ctx context.Context) (<-chan api.Event, error) {
+	if l.events == nil {
+		return nil, &api.Error{Status: 503, Code: api.CodeUnavailable, Message: "no node is running: events come from a running node ('mentormesh run')"}
+	}
+	return l.events.subscribe(ctx), nil
 }

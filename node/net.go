@@ -50,6 +50,7 @@ type netConfig struct {
 	pipe    *ingest.Pipeline
 	log     *slog.Logger
 	started time.Time
+	events  *hub // may be nil
 }
 
 // netNode is the network half of a node: host, gossip, discovery, and the
@@ -96,6 +97,9 @@ func startNet(cfg netConfig) (*netNode, error) {
 	h, err := newHost(cfg)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.events != nil {
+		h.Network().Notify(peerEvents(cfg.events))
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	n := &netNode{

@@ -19,6 +19,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/crypto"
 
 	"github.com/mentormesh/mentormesh/mentorship"
+	"github.com/mentormesh/mentormesh/node/api"
 	"github.com/mentormesh/mentormesh/store"
 	"github.com/mentormesh/mentormesh/sync/ingest"
 	"github.com/mentormesh/mentormesh/sync/record"
@@ -95,6 +96,8 @@ type Node struct {
 	local   *Local
 	apiLn   net.Listener
 	apiSrv  *http.Server
+	apiH    *api.Server
+	events  *hub
 	started time.Time
 
 	shutdownOnce sync.Once
@@ -151,13 +154,14 @@ func (n *Node) start(apiAddr string) (err error) {
 	if err != nil {
 		return err
 	}
-	n.local = &Local{paths: paths, key: edKey, author: author, store: n.store, communities: opts.Communities}
-	pipe := ingest.New(storeAdapter{n.store}, mentorship.Kinds{}, ingest.Options{
+	n.events = newHub()
+	n.local = &Local{paths: paths, key: edKey, author: author, store: n.store, communities: opts.Communities, events: n.events}
+	pipe := ingest.New(storeAdapter{n.store, n.events}, mentorship.Kinds{}, ingest.Options{
 		Joined:        func(c string) bool { return slices.Contains(opts.Communities, c) },
 		IsUnknownKind: func(err error) bool { return errors.Is(err, mentorship.ErrUnknownKind) },
 	})
 	if n.net, err = startNet(netConfig{
-		key: key, self: author, opts: opts, store: n.store, pipe: pipe, log: n.log, started: n.started,
+		key: key, self: author, opts: opts, store: n.store, pipe: pipe, log: n.log, started: n.started, events: n.events,
 	}); err != nil {
 		return err
 	}
@@ -193,6 +197,10 @@ func (n *Node) Addrs() []string { return n.net.addrs() }
 // APIAddr returns the address the API listens on.
 func (n *Node) APIAddr() string { return n.apiLn.Addr().String() }
 
+// LoginURL returns a fresh one-time link that opens the node's page in a
+// browser (valid for 15 minutes, once).
+func (n *Node) LoginURL() string { return n.apiH.NewLoginLink(n.APIAddr()).URL }
+
 // Paths returns the node's data directory layout.
 func (n *Node) Paths() Paths { return n.paths }
 
@@ -205,6 +213,9 @@ func (n *Node) ShutdownRequested() <-chan struct{} { return n.shutdownReq }
 func (n *Node) Close() error {
 	n.closeOnce.Do(func() {
 		var errs []error
+		if n.events != nil {
+			n.events.close() // ends the API's event streams
+		}
 		if n.apiSrv != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			errs = append(errs, n.apiSrv.Shutdown(ctx))
@@ -234,7 +245,10 @@ func (n *Node) requestShutdown() {
 }
 
 // storeAdapter gives the ingest pipeline the narrow view it declares.
-type storeAdapter struct{ s store.Store }
+type storeAdapter struct {
+	s      store.Store
+	events *hub
+}
 
 func (a storeAdapter) CurrentMeta(ctx context.Context, addr record.Addr) (record.Meta, bool, error) {
 	return a.s.CurrentMeta(ctx, addr)
@@ -242,11 +256,22 @@ func (a storeAdapter) CurrentMeta(ctx context.Context, addr record.Addr) (record
 
 func (a storeAdapter) ApplyRemote(ctx context.Context, rec *record.Record) (bool, error) {
 	res, err := a.s.Apply(ctx, rec, store.ApplyOptions{})
+	if res.Applied {
+		a.events.records([]*record.Record{rec}, false)
+	}
 	return res.Applied, err
 }
 
 func (a storeAdapter) ApplyRemoteBatch(ctx context.Context, recs []*record.Record) ([]bool, error) {
-	return a.s.ApplyBatch(ctx, recs)
+	applied, err := a.s.ApplyBatch(ctx, recs)
+	if a.events != nil {
+		for i, ok := range applied {
+			if ok {
+				a.events.records(recs[i:i+1], false)
+			}
+		}
+	}
+	return applied, err
 }
 
 var _ ingest.BatchStore = storeAdapter{}

@@ -132,11 +132,14 @@ func printStatus(w io.Writer, st api.Status) {
 		}
 		for _, cu := range st.CatchUp {
 			what := "community"
-			if cu.OwnRecordsOnly {
-				what = "own records"
+			switch {
+			case cu.OwnRecordsOnly && cu.Initiated:
+				what = "my records"
+			case cu.OwnRecordsOnly:
+				what = "their records"
 			}
-			printf(w, "  %s  %s (%s)  %s ago: pulled %d, sent %d, %d round trips",
-				cu.PeerID, cu.Community, what, time.Since(cu.At).Round(time.Second), cu.Pulled, cu.Sent, cu.RoundTrips)
+			printf(w, "  %s  %s (%s)  %s ago: pulled %d (%d since start), sent %d, %d round trips",
+				cu.PeerID, cu.Community, what, time.Since(cu.At).Round(time.Second), cu.Pulled, cu.PulledTotal, cu.Sent, cu.RoundTrips)
 			if cu.Error != "" {
 				printf(w, "  error: %s", cu.Error)
 			}

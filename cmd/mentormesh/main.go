@@ -100,8 +100,11 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			resourceCommand(),
 			communityCommand(),
 			statsCommand(),
+			openCommand(),
+			demoCommand(),
 			shutdownCommand(),
 			versionCommand(),
+			completionCommand(),
 		},
 	}
 	for _, c := range app.Commands {

@@ -96,3 +96,12 @@ func (r Result) DecodeJSON(v any) error {
 	}
 	return nil
 }
+
+// Command returns an unstarted command running the binary with args and
+// extra environment variables, for processes a test drives itself (signals,
+// output read while it runs).
+func (h *Harness) Command(env []string, args ...string) *exec.Cmd {
+	cmd := exec.Command(h.bin, args...)
+	cmd.Env = append(append([]string(nil), h.env...), env...)
+	return cmd
+}

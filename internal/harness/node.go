@@ -56,8 +56,8 @@ type Node struct {
 	APIAddr string
 
 	cmd    *exec.Cmd
-	stdout syncBuffer
-	stderr syncBuffer
+	stdout SyncBuffer
+	stderr SyncBuffer
 	done   chan struct{} // closed when the process has exited
 	state  *os.ProcessState
 }
@@ -244,20 +244,20 @@ func (n *Node) Stdout() string { return n.stdout.String() }
 // Stderr returns what the node logged so far.
 func (n *Node) Stderr() string { return n.stderr.String() }
 
-// syncBuffer is a bytes.Buffer safe for the process's writer goroutine and
+// SyncBuffer is a bytes.Buffer safe for the process's writer goroutine and
 // the test reading it.
-type syncBuffer struct {
+type SyncBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
+func (b *SyncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-func (b *syncBuffer) String() string {
+func (b *SyncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()

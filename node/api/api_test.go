@@ -22,7 +22,7 @@ const testToken = "conformance-token"
 // openOffline opens a fresh data directory without a node. If like is not
 // empty, the new directory gets the identity of the one at like, so two
 // backends answer with the same peer ID.
-func openOffline(t *testing.T, like string) *node.Offline {
+func openOffline(t testing.TB, like string) *node.Offline {
 	t.Helper()
 	dir := t.TempDir()
 	if like != "" {

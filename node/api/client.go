@@ -102,16 +102,12 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 		return fmt.Errorf("calling the node's API at %s: %w", c.base, err)
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		return readError(resp)
+	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 	if err != nil {
 		return fmt.Errorf("reading API response: %w", err)
-	}
-	if resp.StatusCode >= 300 {
-		e := &Error{Status: resp.StatusCode}
-		if json.Unmarshal(data, e) != nil || e.Message == "" {
-			e.Code, e.Message = CodeInternal, fmt.Sprintf("API answered %s", resp.Status)
-		}
-		return e
 	}
 	if out == nil {
 		return nil
@@ -120,4 +116,21 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 		return fmt.Errorf("decoding API response: %w", err)
 	}
 	return nil
+}
+
+// LoginLink asks the node for a one-time link that opens the page in a
+// browser (what `mentormesh open` prints).
+func (c *Client) LoginLink(ctx context.Context) (LoginLink, error) {
+	var v LoginLink
+	return v, c.do(ctx, http.MethodPost, "/api/v1/login-links", nil, &v)
+}
+
+// readError turns an error response into *Error.
+func readError(resp *http.Response) error {
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	e := &Error{Status: resp.StatusCode}
+	if json.Unmarshal(data, e) != nil || e.Message == "" {
+		e.Code, e.Message = CodeInternal, fmt.Sprintf("API answered %s", resp.Status)
+	}
+	return e
 }

@@ -28,14 +28,18 @@ type ServerOptions struct {
 	// AllowNonLoopbackHosts disables the Host header check (only for a node
 	// deliberately exposed beyond loopback).
 	AllowNonLoopbackHosts bool
-	Logger                *slog.Logger
+	// Page, if set, serves the web page at / and /assets/. Its files hold
+	// no data (everything comes from the API), so they need no login.
+	Page   http.Handler
+	Logger *slog.Logger
 }
 
 // Server serves a Backend over HTTP.
 type Server struct {
-	b    Backend
-	opts ServerOptions
-	mux  *http.ServeMux
+	b        Backend
+	opts     ServerOptions
+	mux      *http.ServeMux
+	sessions *sessions
 }
 
 // NewServer returns the API handler for b.
@@ -43,7 +47,7 @@ func NewServer(b Backend, opts ServerOptions) *Server {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	s := &Server{b: b, opts: opts, mux: http.NewServeMux()}
+	s := &Server{b: b, opts: opts, mux: http.NewServeMux(), sessions: newSessions()}
 	s.mux.HandleFunc("GET /api/v1/id", s.handleID)
 	s.mux.HandleFunc("GET /api/v1/peers", s.handlePeers)
 	s.mux.HandleFunc("GET /api/v1/status", s.handleStatus)
@@ -51,6 +55,10 @@ func NewServer(b Backend, opts ServerOptions) *Server {
 	s.mux.HandleFunc("DELETE /api/v1/profile", s.handleDeleteProfile)
 	s.mux.HandleFunc("GET /api/v1/profiles/{peer}", s.handleProfile)
 	s.mux.HandleFunc("POST /api/v1/shutdown", s.handleShutdown)
+	s.mux.HandleFunc("POST /api/v1/login-links", s.handleLoginLink)
+	s.mux.HandleFunc("GET /api/v1/session", s.handleSession)
+	s.mux.HandleFunc("POST /api/v1/logout", s.handleLogout)
+	s.mux.HandleFunc("GET /api/v1/events", s.handleEvents)
 	s.routesPairing()
 	s.routesPrivate()
 	s.routesResource()
@@ -66,13 +74,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &Error{Status: http.StatusForbidden, Code: CodeForbidden, Message: "host not allowed"})
 		return
 	}
-	if !s.authorized(r) {
-		writeError(w, &Error{Status: http.StatusUnauthorized, Code: CodeUnauthorized,
-			Message: "missing or wrong API token (the CLI reads it from api.token in the data directory)"})
-		return
-	}
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("X-Frame-Options", "DENY")
+	if r.URL.Path == LoginPath && r.Method == http.MethodGet {
+		s.handleLogin(w, r)
+		return
+	}
+	if s.opts.Page != nil && safeMethod(r.Method) && (r.URL.Path == "/" || strings.HasPrefix(r.URL.Path, "/assets/")) {
+		s.opts.Page.ServeHTTP(w, r)
+		return
+	}
+	if _, e := s.authenticate(r); e != nil {
+		writeError(w, e)
+		return
+	}
 	if _, pattern := s.mux.Handler(r); pattern == "" {
 		s.noRoute(w, r)
 		return

@@ -18,6 +18,7 @@ type Backend interface {
 	PrivateBackend
 	ResourceBackend
 	CommunityBackend
+	EventsBackend
 }
 
 // NodeBackend reports on the node itself.
@@ -96,7 +97,10 @@ type CatchUp struct {
 	At             time.Time `json:"at"`
 	DurationMS     int64     `json:"duration_ms"`
 	// Pulled counts records received that were new here and stored.
-	Pulled        int    `json:"pulled"`
+	Pulled int `json:"pulled"`
+	// PulledTotal adds up Pulled over every session with this peer and
+	// scope since the node started.
+	PulledTotal   int    `json:"pulled_total"`
 	Received      int    `json:"received"`
 	Sent          int    `json:"sent"`
 	RoundTrips    int    `json:"round_trips"`

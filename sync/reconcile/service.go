@@ -95,11 +95,12 @@ func (s *Service) syncOver(ctx context.Context, p peer.ID, scope Scope) (Stats, 
 	stop := context.AfterFunc(ctx, func() { _ = str.Reset() })
 	defer stop()
 	st, err := s.syncer.Initiate(ctx, str, scope, s.progress(p, scope))
-	if err != nil {
-		_ = str.Reset()
-		return st, err
-	}
-	return st, str.Close()
+	// Close rather than Reset on error too: the session has written the
+	// reason for the peer, and a reset would discard it. Close's own error
+	// does not matter once the session is over (over QUIC, the peer having
+	// closed its side first makes it fail).
+	_ = str.Close()
+	return st, err
 }
 
 func (s *Service) handle(str network.Stream) {
@@ -113,18 +114,15 @@ func (s *Service) handle(str network.Stream) {
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.SessionTimeout)
 	defer cancel()
 	_ = str.SetDeadline(time.Now().Add(s.opts.SessionTimeout))
-	var scope Scope
-	st, err := s.syncer.Respond(ctx, str, func(n int) {
-		if s.opts.Progress != nil {
-			s.opts.Progress(p, scope, n)
-		}
-	})
-	scope = st.Scope
-	if err != nil {
-		_ = str.Reset()
-	} else {
-		_ = str.Close()
+	var progress func(Scope, int)
+	if s.opts.Progress != nil {
+		progress = func(scope Scope, n int) { s.opts.Progress(p, scope, n) }
 	}
+	st, err := s.syncer.Respond(ctx, str, progress)
+	// Close, not Reset, even after an error: the session has already
+	// written the reason (abort) and a reset would discard it before the
+	// peer reads it. The stream's deadline bounds Close.
+	_ = str.Close()
 	if s.opts.Done != nil {
 		s.opts.Done(p, false, st, err)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -65,6 +66,8 @@ type svcConfig struct {
 	wrap   func(*memStore) reconcile.Store
 	limits reconcile.Limits
 	opts   reconcile.ServiceOptions
+	// joined, if set, is the syncer's Joined.
+	joined func(string) bool
 }
 
 func newSvcPeer(t *testing.T, cfg svcConfig) *svcPeer {
@@ -75,7 +78,7 @@ func newSvcPeer(t *testing.T, cfg svcConfig) *svcPeer {
 		st = cfg.wrap(p.store)
 	}
 	pipe := ingest.New(p.store, mentorship.Kinds{}, ingest.Options{})
-	syncer := reconcile.New(st, pipe, reconcile.Options{Limits: cfg.limits})
+	syncer := reconcile.New(st, pipe, reconcile.Options{Limits: cfg.limits, Joined: cfg.joined})
 	cfg.opts.Done = func(pid peer.ID, initiated bool, st reconcile.Stats, err error) {
 		select {
 		case p.ended <- sessionEnd{pid, initiated, st, err}:
@@ -355,5 +358,22 @@ func TestServiceSyncStopsWithContext(t *testing.T) {
 		silent.Close() // let the goroutine end
 		<-done
 		t.Fatal("Sync did not return within 10s of its context ending")
+	}
+}
+
+// TestServiceRefusalReasonReachesPeer: a responder that refuses a session
+// (here: a community it has not joined) tells the initiator why, rather than
+// resetting the stream under the reason.
+func TestServiceRefusalReasonReachesPeer(t *testing.T) {
+	a := newSvcPeer(t, svcConfig{})
+	b := newSvcPeer(t, svcConfig{joined: func(c string) bool { return c != sociocracy.Community }})
+	connectHosts(t, a.h, b.h)
+	_, err := a.svc.Sync(testCtx(t), b.h.ID(), sociocracy)
+	var abort *reconcile.AbortError
+	if !errors.As(err, &abort) || !strings.Contains(abort.Reason, "community not served") {
+		t.Fatalf("session for a community b has not joined: err = %v, want the peer's reason", err)
+	}
+	if e := b.nextEnd(t, 5*time.Second); e.err == nil || e.initiated {
+		t.Errorf("b's side of the refused session: %+v, want an error on the responder", e)
 	}
 }

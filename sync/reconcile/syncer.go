@@ -70,9 +70,14 @@ func (s *Syncer) Initiate(ctx context.Context, rw io.ReadWriter, scope Scope, pr
 }
 
 // Respond serves a session opened by the peer at the other end of rw.
-func (s *Syncer) Respond(ctx context.Context, rw io.ReadWriter, progress func(int)) (Stats, error) {
+// progress, if not nil, is called as records arrive, with the session's
+// scope (known once the peer's opening frame is read).
+func (s *Syncer) Respond(ctx context.Context, rw io.ReadWriter, progress func(scope Scope, received int)) (Stats, error) {
 	start := time.Now()
-	ss := s.newSession(rw, progress)
+	ss := s.newSession(rw, nil)
+	if progress != nil {
+		ss.progress = func(n int) { progress(ss.scope, n) }
+	}
 	f, n, err := ss.r.next()
 	if err != nil {
 		return ss.stats, fmt.Errorf("reading the opening frame: %w", err)
