@@ -47,37 +47,31 @@ const (
 	actSetContact privateAction = "share contact details"
 )
 
-// privateCommunity resolves the community of a pairing command: "" means
-// the first joined community.
-func (l *Local) privateCommunity(community string) (string, error) {
-	if community == "" {
-		joined := l.joined()
-		if len(joined) == 0 {
-			return "", api.BadRequest("this node is in no community; give --community")
-		}
-		return joined[0], nil
-	}
-	if err := l.checkJoined(community); err != nil {
-		return "", err
-	}
-	return community, nil
-}
-
-// openPair finds pairing id and checks that the caller is one of its
+// openPair finds pairing id (in community, or in the joined community that
+// has it if community is "") and checks that the caller is one of its
 // parties.
 func (l *Local) openPair(ctx context.Context, community, id string) (*privatePair, error) {
-	community, err := l.privateCommunity(community)
-	if err != nil {
-		return nil, err
+	targets := l.joined()
+	if community != "" {
+		if err := l.checkJoined(community); err != nil {
+			return nil, err
+		}
+		targets = []string{community}
 	}
 	if !mentorship.IsHexID(id) {
 		return nil, api.BadRequest(fmt.Sprintf("%q is not a pairing ID (32 lowercase hex characters, as 'mentormesh pair list' shows)", id))
 	}
-	mentor, mentee, state, err := l.pairParties(ctx, community, id)
-	if err != nil {
-		return nil, err
+	err := error(api.BadRequest("this node is in no community; join one first"))
+	for _, c := range targets {
+		mentor, mentee, state, perr := l.pairParties(ctx, c, id)
+		if perr == nil {
+			return l.pairFor(c, id, mentor, mentee, state)
+		}
+		if err = perr; !api.IsNotFound(perr) {
+			break
+		}
 	}
-	return l.pairFor(community, id, mentor, mentee, state)
+	return nil, err
 }
 
 // pairFor derives the caller's view of a pairing whose parties are known.

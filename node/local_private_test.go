@@ -41,7 +41,7 @@ func privLocal(t *testing.T) *Local {
 func privRelay(t *testing.T, from, to *Local) int {
 	t.Helper()
 	ctx := context.Background()
-	pipe := ingest.New(storeAdapter{to.store}, mentorship.Kinds{}, ingest.Options{
+	pipe := ingest.New(storeAdapter{s: to.store}, mentorship.Kinds{}, ingest.Options{
 		Joined:        func(c string) bool { return slices.Contains(to.joined(), c) },
 		IsUnknownKind: func(err error) bool { return errors.Is(err, mentorship.ErrUnknownKind) },
 	})
@@ -280,8 +280,11 @@ func TestPrivateWritesFollowPairingState(t *testing.T) {
 	day := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
 	done := "done"
 	writes := map[string]func(pp *privatePair) error{
-		"add goal":    func(pp *privatePair) error { _, err := a.addGoal(ctx, pp, api.GoalInput{Title: "G2"}); return err },
-		"update goal": func(pp *privatePair) error { _, err := a.updateGoal(ctx, pp, goal.ID, api.GoalUpdate{Status: &done}); return err },
+		"add goal": func(pp *privatePair) error { _, err := a.addGoal(ctx, pp, api.GoalInput{Title: "G2"}); return err },
+		"update goal": func(pp *privatePair) error {
+			_, err := a.updateGoal(ctx, pp, goal.ID, api.GoalUpdate{Status: &done})
+			return err
+		},
 		"log session": func(pp *privatePair) error {
 			_, err := a.logSession(ctx, pp, api.SessionInput{Date: day, DurationMinutes: 30})
 			return err
@@ -366,4 +369,43 @@ func TestPrivateUnreadableCounted(t *testing.T) {
 	if items.Unreadable != 1 || len(items.Notes) != 1 || items.Notes[0].Text != "readable" {
 		t.Errorf("items = %+v, want one readable note and one unreadable", items)
 	}
+}
+
+// TestPrivateFindsThePairingsCommunity: with no community given, items go
+// to (and are read from) the joined community that has the pairing.
+func TestPrivateFindsThePairingsCommunity(t *testing.T) {
+	ctx := context.Background()
+	open := func(name string) *Local {
+		off, err := OpenOffline(t.TempDir(), "test", []string{DefaultCommunity, "gophers"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = off.Close() })
+		if _, err := off.SetProfile(ctx, api.ProfileInput{Name: &name}); err != nil {
+			t.Fatal(err)
+		}
+		return off.Local
+	}
+	a, b := open("Ada"), open("Ben")
+	privRelay(t, a, b)
+	p, err := b.ProposePairing(ctx, api.PairingProposal{Community: "gophers", Type: api.PairingRequest, PeerID: a.author.String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	privRelay(t, b, a)
+	if _, err := a.AcceptPairing(ctx, p.ID, api.PairingUpdate{}); err != nil {
+		t.Fatal(err)
+	}
+	note := must[api.PairItem](t, "AddNote")(a.AddNote(ctx, p.ID, api.NoteInput{Text: "in gophers"}))
+	key, _ := mentorship.PrivateRecordKey(p.ID, note.ID)
+	if _, err := a.store.Current(ctx, record.Addr{Community: "gophers", Author: a.author, Kind: mentorship.KindPrivate, Key: key}); err != nil {
+		t.Errorf("the note is not in gophers: %v", err)
+	}
+	privRelay(t, a, b)
+	items := must[api.PairItems](t, "PairItems")(b.PairItems(ctx, "", p.ID))
+	if items.Community != "gophers" || len(items.Notes) != 1 || items.Notes[0].Text != "in gophers" {
+		t.Errorf("B's items = %+v", items)
+	}
+	_, err = b.PairItems(ctx, DefaultCommunity, p.ID)
+	wantAPIError(t, "PairItems in the other community", err, 404, "no pairing")
 }

@@ -106,12 +106,12 @@ func pairPrivateSubcommands() []*cli.Command {
 	}
 }
 
-// privateCommunityFlag is the one community a pair command acts in ("" for the
-// first joined).
+// privateCommunityFlag is the one community a pair command acts in ("" for
+// the joined community that has the pairing).
 func privateCommunityFlag(c *cli.Context, command string) (string, error) {
 	cs := globalSlice(c, "community")
 	if len(cs) > 1 {
-		return "", cli.Exit(fmt.Sprintf("%s takes one --community (default: the first joined)", command), 2)
+		return "", cli.Exit(fmt.Sprintf("%s takes one --community (default: the joined community that has the pairing)", command), 2)
 	}
 	if len(cs) == 1 {
 		return cs[0], nil

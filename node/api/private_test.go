@@ -102,3 +102,15 @@ func TestPrivateRoutes(t *testing.T) {
 		}
 	}
 }
+
+func init() {
+	// The private endpoints that read a body, for FuzzServerRequest.
+	const p = "/api/v1/pairings/00112233445566778899aabbccddeeff"
+	fuzzEndpoints = append(fuzzEndpoints,
+		struct{ method, path string }{http.MethodPost, p + "/goals"},
+		struct{ method, path string }{http.MethodPut, p + "/goals/00112233445566778899aabbccddeeff"},
+		struct{ method, path string }{http.MethodPost, p + "/sessions"},
+		struct{ method, path string }{http.MethodPost, p + "/notes"},
+		struct{ method, path string }{http.MethodPut, p + "/contact"},
+	)
+}

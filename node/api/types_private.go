@@ -10,7 +10,7 @@ import (
 // them. Only the pairing's two parties may call these; anyone else gets a
 // 403 ("you are not a party to this pairing").
 //
-// Community "" means the first joined community.
+// Community "" means the joined community that has the pairing.
 type PrivateBackend interface {
 	// PairItems lists the pairing's items written by either partner,
 	// decrypted.
