@@ -40,7 +40,9 @@ func TestPairPrivateUsageErrors(t *testing.T) {
 }
 
 func TestParseSessionFlags(t *testing.T) {
-	local := func(y int, m time.Month, d, h, min int) time.Time { return time.Date(y, m, d, h, min, 0, 0, time.Local) }
+	local := func(y int, m time.Month, d, h, min int) time.Time {
+		return time.Date(y, m, d, h, min, 0, 0, time.Local)
+	}
 	for in, want := range map[string]time.Time{
 		"2026-11-20":                time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC),
 		" 2026-11-20 ":              time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC),
