@@ -409,3 +409,53 @@ func TestPrivateFindsThePairingsCommunity(t *testing.T) {
 	_, err = b.PairItems(ctx, DefaultCommunity, p.ID)
 	wantAPIError(t, "PairItems in the other community", err, 404, "no pairing")
 }
+
+// BenchmarkPairItems lists a pairing of 200 items (100 by each partner)
+// among 200 items of other pairings by the same two authors.
+func BenchmarkPairItems(b *testing.B) {
+	ctx := context.Background()
+	dir := b.TempDir()
+	off, err := OpenOffline(dir, "bench", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer off.Close()
+	a := off.Local
+	other, err := OpenOffline(b.TempDir(), "bench", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer other.Close()
+	for _, pairing := range []string{privPairing, "ffeeddccbbaa99887766554433221100", "0123456789abcdef0123456789abcdef"} {
+		for _, w := range []*Local{a, other.Local} {
+			pp, err := w.pairFor(DefaultCommunity, pairing, a.author, other.author, mentorship.PairActive)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for i := range 100 {
+				if _, err := w.addNote(ctx, pp, api.NoteInput{Text: strings.Repeat("n", i+1)}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	}
+	// a gets the other's records directly (no ingest needed for a benchmark).
+	err = other.store.List(ctx, store.Query{Community: DefaultCommunity, Kind: mentorship.KindPrivate}, func(rec *record.Record) error {
+		_, err := a.store.Apply(ctx, rec, store.ApplyOptions{})
+		return err
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		pp, err := a.pairFor(DefaultCommunity, privPairing, a.author, other.author, mentorship.PairActive)
+		if err != nil {
+			b.Fatal(err)
+		}
+		items, err := a.pairItems(ctx, pp)
+		if err != nil || len(items.Notes) != 200 {
+			b.Fatalf("%d notes, %v", len(items.Notes), err)
+		}
+	}
+}
