@@ -25,11 +25,24 @@ type catchUp struct {
 	svc      *reconcile.Service
 	self     record.Author
 	interval time.Duration
+	// sessionFn runs one session: session, unless a test replaces it.
+	sessionFn func(ctx context.Context, p peer.ID, scope reconcile.Scope)
 
-	mu      sync.Mutex
-	running map[syncKey]bool
+	mu sync.Mutex
+	// running holds the context of each session in progress; again marks
+	// those to run once more when they end (see run).
+	running map[syncKey]context.Context
+	again   map[syncKey]bool
 	last    map[syncKey]api.CatchUp
 	logged  map[peer.ID]time.Time
+	// joined holds, per joined community, the context of the sessions
+	// this node runs for it, cancelled when the node leaves it.
+	joined map[string]communityCtx
+}
+
+type communityCtx struct {
+	ctx    context.Context
+	cancel context.CancelFunc
 }
 
 type syncKey struct {
@@ -53,11 +66,13 @@ func newCatchUp(n *netNode, self record.Author, interval time.Duration) *catchUp
 		interval = DefaultCatchUpInterval
 	}
 	c := &catchUp{n: n, self: self, interval: interval,
-		running: map[syncKey]bool{}, last: map[syncKey]api.CatchUp{}, logged: map[peer.ID]time.Time{}}
+		running: map[syncKey]context.Context{}, again: map[syncKey]bool{}, last: map[syncKey]api.CatchUp{}, logged: map[peer.ID]time.Time{},
+		joined: map[string]communityCtx{}}
 	syncer := reconcile.New(syncStore{n.cfg.store}, n.cfg.pipe, reconcile.Options{
 		Logger: n.log.With("subsystem", "catchup"),
-		Joined: func(community string) bool { _, ok := n.joinedSet[community]; return ok },
+		Joined: n.cfg.members.has,
 	})
+	c.sessionFn = c.session
 	c.svc = reconcile.NewService(n.h, syncer, reconcile.ServiceOptions{
 		Logger:   n.log.With("subsystem", "catchup"),
 		Progress: c.progress,
@@ -100,35 +115,87 @@ func (c *catchUp) peerJoined(community string, p peer.ID) {
 const settleDelay = 5 * time.Second
 
 // run does one session unless one with the same peer and scope is already
-// running. A peer that is busy (it serves one session per peer at a time,
-// and may not have released the previous one yet) is retried a few times.
+// running. If that one belongs to a community the node has left since (and
+// joined again: it is being cancelled), the session runs again as soon as
+// it ends, so a rejoin always reconciles.
 func (c *catchUp) run(p peer.ID, scope reconcile.Scope) {
 	k := keyOf(p, scope)
 	c.mu.Lock()
-	if c.running[k] {
-		c.mu.Unlock()
+	defer c.mu.Unlock()
+	if rctx, busy := c.running[k]; busy {
+		if rctx.Err() != nil && c.n.ctx.Err() == nil {
+			c.again[k] = true
+		}
 		return
 	}
-	c.running[k] = true
-	c.mu.Unlock()
-	defer func() {
+	for {
+		ctx, ok := c.communityCtx(scope.Community)
+		if !ok {
+			return
+		}
+		c.running[k] = ctx
+		c.mu.Unlock()
+		c.sessionFn(ctx, p, scope)
 		c.mu.Lock()
 		delete(c.running, k)
-		c.mu.Unlock()
-	}()
+		if !c.again[k] {
+			return
+		}
+		delete(c.again, k)
+	}
+}
+
+// session runs one session. A peer that is busy (it serves one session per
+// peer at a time, and may not have released the previous one yet) is
+// retried a few times.
+func (c *catchUp) session(ctx context.Context, p peer.ID, scope reconcile.Scope) {
 	backoff := 100 * time.Millisecond
 	for attempt := 1; ; attempt++ {
-		_, err := c.svc.Sync(c.n.ctx, p, scope) // done() records the outcome
+		_, err := c.svc.Sync(ctx, p, scope) // done() records the outcome
 		var abort *reconcile.AbortError
 		if !errors.As(err, &abort) || !abort.Busy() || attempt == 5 {
 			return
 		}
 		select {
-		case <-c.n.ctx.Done():
+		case <-ctx.Done():
 			return
 		case <-time.After(backoff + rand.N(backoff)):
 		}
 		backoff *= 2
+	}
+}
+
+// communityCtx returns the context for sessions of a community, or false
+// if the node is not in it. Called with c.mu held: left takes c.mu after
+// the membership changed, so a session either sees the community left or
+// gets a context that left cancels.
+func (c *catchUp) communityCtx(community string) (context.Context, bool) {
+	if !c.n.cfg.members.has(community) {
+		return nil, false
+	}
+	cc, ok := c.joined[community]
+	if !ok {
+		ctx, cancel := context.WithCancel(c.n.ctx)
+		cc = communityCtx{ctx, cancel}
+		c.joined[community] = cc
+	}
+	return cc.ctx, true
+}
+
+// left ends the sessions this node runs for a community it has just left
+// (sessions peers run with it are refused from now on, and what they were
+// sending is refused by the ingest pipeline) and forgets their results.
+func (c *catchUp) left(community string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cc, ok := c.joined[community]; ok {
+		cc.cancel()
+		delete(c.joined, community)
+	}
+	for k := range c.last {
+		if k.community == community {
+			delete(c.last, k)
+		}
 	}
 }
 
@@ -177,7 +244,8 @@ func (c *catchUp) done(p peer.ID, initiated bool, st reconcile.Stats, err error)
 	log := c.n.log.Debug
 	if err != nil {
 		cu.Error = err.Error()
-		if c.n.ctx.Err() == nil {
+		// Not worth a warning when the node is stopping or has left.
+		if c.n.ctx.Err() == nil && (cu.Community == "" || c.n.cfg.members.has(cu.Community)) {
 			log = c.n.log.Warn
 		}
 	} else if st.Accepted > 0 {
@@ -190,6 +258,10 @@ func (c *catchUp) done(p peer.ID, initiated bool, st reconcile.Stats, err error)
 		return // refused before the scope was known
 	}
 	c.mu.Lock()
+	if !c.n.cfg.members.has(cu.Community) {
+		c.mu.Unlock()
+		return // left meanwhile
+	}
 	k := keyOf(p, st.Scope)
 	cu.PulledTotal = c.last[k].PulledTotal + cu.Pulled
 	c.last[k] = cu

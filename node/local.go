@@ -40,7 +40,7 @@ type Local struct {
 	key         ed25519.PrivateKey
 	author      record.Author
 	store       store.Store
-	communities []string
+	communities *membership
 	net         netView
 	pairing     pairingHooks // lock, clock and capacity hook of pairings (local_pairing.go)
 	// events is nil when no node runs.
@@ -129,12 +129,9 @@ func (l *Local) digests(ctx context.Context, communities []string) (map[string]s
 	return out, nil
 }
 
-func (l *Local) joined() []string {
-	if l.net != nil {
-		return l.net.communities()
-	}
-	return append([]string(nil), l.communities...)
-}
+// joined lists the joined communities in the order they were joined: the
+// first is where commands act when given no --community.
+func (l *Local) joined() []string { return l.communities.list() }
 
 // SetProfile implements api.Backend: it writes a new version of the caller's
 // profile in each target community.
@@ -302,13 +299,17 @@ func (l *Local) Profile(ctx context.Context, peerID, community string) (api.Prof
 	return api.Profile{}, api.NotFound(fmt.Sprintf("no profile of %s%s on this node (it may not have reached this node yet)", author, where))
 }
 
+// checkJoined refuses a community the node has not joined (400), saying
+// which are joined and how to join that one.
 func (l *Local) checkJoined(community string) error {
-	for _, c := range l.joined() {
-		if c == community {
-			return nil
-		}
+	if l.communities.has(community) {
+		return nil
 	}
-	return api.BadRequest(fmt.Sprintf("this node is not in community %q (joined: %v)", community, l.joined()))
+	if err := record.CheckCommunity(community); err != nil {
+		return api.BadRequest(err.Error())
+	}
+	return api.BadRequest(fmt.Sprintf("this node is not in community %q (joined: %s); join it with 'mentormesh community join %s'",
+		community, strings.Join(l.joined(), ", "), community))
 }
 
 func profileView(rec *record.Record) (api.Profile, error) {

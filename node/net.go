@@ -28,6 +28,7 @@ import (
 	"github.com/mentormesh/mentormesh/store"
 	"github.com/mentormesh/mentormesh/sync/gossip"
 	"github.com/mentormesh/mentormesh/sync/ingest"
+	"github.com/mentormesh/mentormesh/sync/reconcile"
 	"github.com/mentormesh/mentormesh/sync/record"
 )
 
@@ -51,6 +52,7 @@ type netConfig struct {
 	log     *slog.Logger
 	started time.Time
 	events  *hub // may be nil
+	members *membership
 }
 
 // netNode is the network half of a node: host, gossip, discovery, and the
@@ -67,7 +69,6 @@ type netNode struct {
 	wake      chan struct{}
 	remember  chan peer.ID
 	bootstrap []peer.AddrInfo
-	joinedSet map[string]struct{}
 	catchUp   *catchUp
 
 	taskMu  sync.Mutex
@@ -105,10 +106,6 @@ func startNet(cfg netConfig) (*netNode, error) {
 	n := &netNode{
 		cfg: cfg, h: h, log: cfg.log, ctx: ctx, cancel: cancel,
 		wake: make(chan struct{}, 1), remember: make(chan peer.ID, 64), bootstrap: bootstrap,
-		joinedSet: map[string]struct{}{},
-	}
-	for _, c := range cfg.opts.Communities {
-		n.joinedSet[c] = struct{}{}
 	}
 	// Gossip gets its own lifetime: it must outlive the loops below, which
 	// publish through it, and stop before the host.
@@ -122,13 +119,14 @@ func startNet(cfg netConfig) (*netNode, error) {
 		h.Close()
 		return nil, err
 	}
-	for _, c := range cfg.opts.Communities {
+	// Catch-up before the topics: joining one reports its peers at once.
+	n.catchUp = newCatchUp(n, cfg.self, cfg.opts.CatchUpInterval)
+	for _, c := range cfg.members.list() {
 		if err := n.g.Join(c); err != nil {
 			n.close()
 			return nil, err
 		}
 	}
-	n.catchUp = newCatchUp(n, cfg.self, cfg.opts.CatchUpInterval)
 	if !cfg.opts.NoMDNS {
 		n.mdns = mdns.NewMdnsService(h, MDNSServiceName, mdnsNotifee{n})
 		if err := n.mdns.Start(); err != nil {
@@ -167,6 +165,9 @@ func newHost(cfg netConfig) (host.Host, error) {
 		}
 		if cfg.opts.ConnectionGater != nil {
 			opts = append(opts, libp2p.ConnectionGater(cfg.opts.ConnectionGater))
+		}
+		if cfg.opts.BandwidthReporter != nil {
+			opts = append(opts, libp2p.BandwidthReporter(cfg.opts.BandwidthReporter))
 		}
 		return libp2p.New(opts...)
 	}
@@ -224,6 +225,44 @@ func (n *netNode) close() error {
 }
 
 func (n *netNode) communities() []string { return n.g.Communities() }
+
+// joinCommunity subscribes to a community's topic. GossipSub then tells the
+// peers already connected, and reports those already in the topic as
+// joining, which starts catch-up with each of them (onPeerJoin). There,
+// only the lower peer ID of a pair reconciles the whole community, and a
+// peer that saw this node leave and come back in an instant may report
+// nothing; but this node is the one behind, so it reconciles the community
+// itself with the peers whose ID is lower (with the others, onPeerJoin
+// does).
+func (n *netNode) joinCommunity(community string) error {
+	if err := n.g.Join(community); err != nil {
+		return err
+	}
+	for _, p := range n.g.TopicPeers(community) {
+		if p < n.h.ID() {
+			n.spawn(func() { n.catchUp.run(p, reconcile.Scope{Community: community}) })
+		}
+	}
+	return nil
+}
+
+// leaveCommunity unsubscribes from a community's topic and ends the
+// catch-up sessions this node runs for it.
+func (n *netNode) leaveCommunity(community string) error {
+	err := n.g.Leave(community)
+	n.catchUp.left(community)
+	return err
+}
+
+// communityPeers returns the peers subscribed to a community's topic.
+func (n *netNode) communityPeers(community string) []string {
+	out := []string{}
+	for _, p := range n.g.TopicPeers(community) {
+		out = append(out, p.String())
+	}
+	slices.Sort(out)
+	return out
+}
 
 func (n *netNode) startedAt() time.Time { return n.cfg.started }
 
@@ -318,6 +357,10 @@ func (n *netNode) flushOutbox() {
 		case errors.Is(err, gossip.ErrNoPeers):
 			// Kept for when a peer joins.
 			n.log.Debug("no peers yet; record stays in the outbox", "id", rec.ID)
+		case errors.Is(err, ingest.ErrNotJoined):
+			// A community left (or being joined): kept, and published if
+			// the node joins it again.
+			n.log.Debug("community not joined; record stays in the outbox", "id", rec.ID, "community", rec.Community)
 		default:
 			n.log.Warn("publishing record", "id", rec.ID, "err", err)
 		}

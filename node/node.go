@@ -11,12 +11,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"slices"
 	"sync"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/connmgr"
 	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/metrics"
 
 	"github.com/mentormesh/mentormesh/mentorship"
 	"github.com/mentormesh/mentormesh/node/api"
@@ -50,7 +50,9 @@ type Options struct {
 	Listen []string
 	// Bootstrap are multiaddrs (ending in /p2p/ID) of peers to connect to.
 	Bootstrap []string
-	// Communities to join (default [DefaultCommunity]).
+	// Communities to join on top of those the data directory has joined
+	// before (communities.json); they are remembered. A new data directory
+	// starts with these, or [DefaultCommunity] if there are none.
 	Communities []string
 	// NoMDNS turns LAN discovery off.
 	NoMDNS bool
@@ -68,12 +70,17 @@ type Options struct {
 	// Version is reported to peers in the libp2p user agent.
 	Version string
 	Logger  *slog.Logger
+	// BandwidthReporter, if set, counts the bytes of every libp2p stream
+	// and protocol (the benchmark suite in bench/ reads it).
+	BandwidthReporter metrics.Reporter
+	// OnRecordStored, if set, is called with every record from a peer (by
+	// gossip or catch-up) once it was verified and stored as current. It
+	// runs on the ingest path, so it must return quickly (the benchmark
+	// suite uses it to time propagation).
+	OnRecordStored func(*record.Record)
 }
 
 func (o *Options) setDefaults() {
-	if len(o.Communities) == 0 {
-		o.Communities = []string{DefaultCommunity}
-	}
 	if o.APIAddr == "" {
 		o.APIAddr = DefaultAPIAddr
 	}
@@ -154,14 +161,22 @@ func (n *Node) start(apiAddr string) (err error) {
 	if err != nil {
 		return err
 	}
+	members, err := loadMembership(paths, opts.Communities, true)
+	if err != nil {
+		return err
+	}
 	n.events = newHub()
-	n.local = &Local{paths: paths, key: edKey, author: author, store: n.store, communities: opts.Communities, events: n.events}
-	pipe := ingest.New(storeAdapter{n.store, n.events}, mentorship.Kinds{}, ingest.Options{
-		Joined:        func(c string) bool { return slices.Contains(opts.Communities, c) },
+	n.local = &Local{paths: paths, key: edKey, author: author, store: n.store, communities: members, events: n.events}
+	var ingestStore ingest.BatchStore = storeAdapter{n.store, n.events}
+	if opts.OnRecordStored != nil {
+		ingestStore = observedStore{storeAdapter{n.store, n.events}, opts.OnRecordStored}
+	}
+	pipe := ingest.New(ingestStore, mentorship.Kinds{}, ingest.Options{
+		Joined:        members.has,
 		IsUnknownKind: func(err error) bool { return errors.Is(err, mentorship.ErrUnknownKind) },
 	})
 	if n.net, err = startNet(netConfig{
-		key: key, self: author, opts: opts, store: n.store, pipe: pipe, log: n.log, started: n.started, events: n.events,
+		key: key, self: author, opts: opts, store: n.store, pipe: pipe, log: n.log, started: n.started, events: n.events, members: members,
 	}); err != nil {
 		return err
 	}
@@ -275,3 +290,31 @@ func (a storeAdapter) ApplyRemoteBatch(ctx context.Context, recs []*record.Recor
 }
 
 var _ ingest.BatchStore = storeAdapter{}
+
+// observedStore is a storeAdapter that reports every record it stored.
+type observedStore struct {
+	storeAdapter
+	onStored func(*record.Record)
+}
+
+func (a observedStore) ApplyRemote(ctx context.Context, rec *record.Record) (bool, error) {
+	applied, err := a.storeAdapter.ApplyRemote(ctx, rec)
+	if applied && err == nil {
+		a.onStored(rec)
+	}
+	return applied, err
+}
+
+func (a observedStore) ApplyRemoteBatch(ctx context.Context, recs []*record.Record) ([]bool, error) {
+	applied, err := a.storeAdapter.ApplyRemoteBatch(ctx, recs)
+	if err == nil {
+		for i, ok := range applied {
+			if ok {
+				a.onStored(recs[i])
+			}
+		}
+	}
+	return applied, err
+}
+
+var _ ingest.BatchStore = observedStore{}

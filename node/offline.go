@@ -18,10 +18,13 @@ type Offline struct {
 
 // OpenOffline opens the data directory for one CLI command. It fails with a
 // *LockedError if a node (or another command) holds it.
+//
+// The joined communities are those the data directory remembers
+// (communities.json); communities only initialises a data directory that has
+// none yet (default [DefaultCommunity]). Unlike a starting node, a command
+// does not join what its --community names: it acts in it, and Local refuses
+// a community that is not joined.
 func OpenOffline(dataDir, command string, communities []string) (*Offline, error) {
-	if len(communities) == 0 {
-		communities = []string{DefaultCommunity}
-	}
 	for _, c := range communities {
 		if err := record.CheckCommunity(c); err != nil {
 			return nil, fmt.Errorf("--community: %w", err)
@@ -48,13 +51,18 @@ func OpenOffline(dataDir, command string, communities []string) (*Offline, error
 		lock.unlock()
 		return nil, err
 	}
+	members, err := loadMembership(p, communities, false)
+	if err != nil {
+		lock.unlock()
+		return nil, err
+	}
 	st, err := store.OpenBadger(p.StoreDir(), store.BadgerOptions{})
 	if err != nil {
 		lock.unlock()
 		return nil, fmt.Errorf("opening store: %w", err)
 	}
 	return &Offline{
-		Local: &Local{paths: p, key: edKey, author: author, store: st, communities: communities},
+		Local: &Local{paths: p, key: edKey, author: author, store: st, communities: members},
 		lock:  lock,
 		store: st,
 	}, nil

@@ -127,9 +127,9 @@ func privateArgs(c *cli.Context, command string, want ...string) ([]string, erro
 	return c.Args().Slice(), nil
 }
 
-// parseDay parses a YYYY-MM-DD date as midnight UTC (a calendar date that
+// parseDueDate parses a YYYY-MM-DD date as midnight UTC (a calendar date that
 // reads the same in every time zone).
-func parseDay(flag, s string) (time.Time, error) {
+func parseDueDate(flag, s string) (time.Time, error) {
 	t, err := time.Parse(time.DateOnly, strings.TrimSpace(s))
 	if err != nil {
 		return time.Time{}, cli.Exit(fmt.Sprintf("--%s %q: want a date as YYYY-MM-DD", flag, s), 2)
@@ -137,9 +137,9 @@ func parseDay(flag, s string) (time.Time, error) {
 	return t, nil
 }
 
-// parseWhen parses a session date: a calendar date (midnight UTC), a local
-// date and time, or RFC 3339.
-func parseWhen(s string) (time.Time, error) {
+// parseSessionDate parses a session date: a calendar date (midnight UTC),
+// a local date and time, or RFC 3339.
+func parseSessionDate(s string) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	if t, err := time.Parse(time.DateOnly, s); err == nil {
 		return t, nil
@@ -155,8 +155,9 @@ func parseWhen(s string) (time.Time, error) {
 	return time.Time{}, cli.Exit(fmt.Sprintf("--date %q: want YYYY-MM-DD, 'YYYY-MM-DD HH:MM' or RFC 3339", s), 2)
 }
 
-// parseMinutes parses a duration (60m, 1h30m) or a plain number of minutes.
-func parseMinutes(s string) (int, error) {
+// parseSessionMinutes parses a duration (60m, 1h30m) or a plain number of
+// minutes.
+func parseSessionMinutes(s string) (int, error) {
 	s = strings.TrimSpace(s)
 	if n, err := strconv.Atoi(s); err == nil {
 		return n, nil
@@ -198,7 +199,7 @@ func pairGoalAdd(c *cli.Context) error {
 		return err
 	}
 	if c.IsSet("due") {
-		d, err := parseDay("due", c.String("due"))
+		d, err := parseDueDate("due", c.String("due"))
 		if err != nil {
 			return err
 		}
@@ -227,7 +228,7 @@ func pairGoalSet(c *cli.Context) error {
 		in.Title = &v
 	}
 	if c.IsSet("due") {
-		d, err := parseDay("due", c.String("due"))
+		d, err := parseDueDate("due", c.String("due"))
 		if err != nil {
 			return err
 		}
@@ -250,10 +251,10 @@ func pairSessionLog(c *cli.Context) error {
 	if in.Community, err = privateCommunityFlag(c, "pair session log"); err != nil {
 		return err
 	}
-	if in.Date, err = parseWhen(c.String("date")); err != nil {
+	if in.Date, err = parseSessionDate(c.String("date")); err != nil {
 		return err
 	}
-	if in.DurationMinutes, err = parseMinutes(c.String("duration")); err != nil {
+	if in.DurationMinutes, err = parseSessionMinutes(c.String("duration")); err != nil {
 		return err
 	}
 	return runPairWrite(c, "pair session log", func(b *backend) (api.PairItem, error) {

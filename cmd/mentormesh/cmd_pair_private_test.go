@@ -50,23 +50,23 @@ func TestParseSessionFlags(t *testing.T) {
 		"2026-11-20T15:04":          local(2026, 11, 20, 15, 4),
 		"2026-11-20T15:04:05+02:00": time.Date(2026, 11, 20, 13, 4, 5, 0, time.UTC),
 	} {
-		if got, err := parseWhen(in); err != nil || !got.Equal(want) {
-			t.Errorf("parseWhen(%q) = %v, %v; want %v", in, got, err, want)
+		if got, err := parseSessionDate(in); err != nil || !got.Equal(want) {
+			t.Errorf("parseSessionDate(%q) = %v, %v; want %v", in, got, err, want)
 		}
 	}
 	for _, in := range []string{"", "20/11/2026", "2026-13-01", "now"} {
-		if got, err := parseWhen(in); err == nil {
-			t.Errorf("parseWhen(%q) = %v, want an error", in, got)
+		if got, err := parseSessionDate(in); err == nil {
+			t.Errorf("parseSessionDate(%q) = %v, want an error", in, got)
 		}
 	}
 	for in, want := range map[string]int{"60m": 60, "1h30m": 90, "90": 90, " 45 ": 45, "24h": 1440, "0": 0, "25h": 1500} {
-		if got, err := parseMinutes(in); err != nil || got != want {
-			t.Errorf("parseMinutes(%q) = %d, %v; want %d", in, got, err, want)
+		if got, err := parseSessionMinutes(in); err != nil || got != want {
+			t.Errorf("parseSessionMinutes(%q) = %d, %v; want %d", in, got, err, want)
 		}
 	}
 	for _, in := range []string{"", "90s", "1.5", "an hour", "1h0m30s"} {
-		if got, err := parseMinutes(in); err == nil {
-			t.Errorf("parseMinutes(%q) = %d, want an error", in, got)
+		if got, err := parseSessionMinutes(in); err == nil {
+			t.Errorf("parseSessionMinutes(%q) = %d, want an error", in, got)
 		}
 	}
 }

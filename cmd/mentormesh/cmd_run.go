@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"strings"
 	"syscall"
 	"time"
 
@@ -61,7 +62,7 @@ func runNode(c *cli.Context) error {
 	printf(w, "data dir:    %s\n", n.Paths().Dir)
 	printf(w, "local API:   http://%s (token in %s)\n", n.APIAddr(), n.Paths().TokenFile())
 	printf(w, "page:        %s\n             (a one-time login link; 'mentormesh open' prints a new one)\n", n.LoginURL())
-	printf(w, "communities: %v\n", communities(c))
+	printf(w, "communities: %s\n", strings.Join(n.Communities(), ", "))
 	printf(w, "listening on:\n")
 	for _, a := range n.Addrs() {
 		printf(w, "  %s\n", a)

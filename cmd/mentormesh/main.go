@@ -60,8 +60,9 @@ func globalFlags() []cli.Flag {
 			EnvVars: []string{node.EnvDataDir},
 		},
 		&cli.StringSliceFlag{
-			Name:    "community",
-			Usage:   "community to use; repeat for several (default: " + node.DefaultCommunity + ")",
+			Name: "community",
+			Usage: "community a command acts in (one the node has joined; default: the first joined). " +
+				"With run: communities to join, remembered; repeatable (a new data directory starts in " + node.DefaultCommunity + ")",
 			EnvVars: []string{"MENTORMESH_COMMUNITY"},
 		},
 		&cli.StringFlag{
@@ -147,12 +148,9 @@ func dataDir(c *cli.Context) (string, error) {
 	return node.DefaultDataDir()
 }
 
-func communities(c *cli.Context) []string {
-	if cs := globalSlice(c, "community"); len(cs) > 0 {
-		return cs
-	}
-	return []string{node.DefaultCommunity}
-}
+// communities returns what --community names. With none, the data
+// directory's joined communities decide (see node.Options.Communities).
+func communities(c *cli.Context) []string { return globalSlice(c, "community") }
 
 // setupLogging routes mentormesh's and go-libp2p's logs to stderr.
 func setupLogging(c *cli.Context, defaultLevel slog.Level) (*slog.Logger, error) {

@@ -46,4 +46,10 @@ var fuzzEndpoints = []struct{ method, path string }{
 	{http.MethodPut, "/api/v1/profile"},
 	{http.MethodPost, "/api/v1/login-links"},
 	{http.MethodPost, "/api/v1/shutdown"},
+	{http.MethodPost, "/api/v1/pairings"},
+	{http.MethodPost, "/api/v1/resources"},
+	{http.MethodPut, "/api/v1/resources/0123456789abcdef0123456789abcdef"},
+	{http.MethodPost, "/api/v1/communities"},
+	{http.MethodPost, "/api/v1/pairings/0123456789abcdef0123456789abcdef/accept"},
+	{http.MethodPost, "/api/v1/pairings/0123456789abcdef0123456789abcdef/complete"},
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/hex"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -25,7 +26,10 @@ import (
 // in the X-CSRF-Token header (a cross-site form cannot set headers, and
 // without CORS a cross-site script cannot read the token).
 const (
-	// SessionCookie names the browser session cookie.
+	// SessionCookie prefixes the browser session cookie's name; the API's
+	// port follows ("mentormesh_session_4748"). Browsers do not separate
+	// cookies by port, and several nodes on one machine (the demo, or a
+	// second data directory) must not log each other's pages out.
 	SessionCookie = "mentormesh_session"
 	// CSRFHeader carries the session's CSRF token.
 	CSRFHeader = "X-CSRF-Token"
@@ -174,7 +178,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.SetCookie(w, &http.Cookie{
-		Name: SessionCookie, Value: cookie, Path: "/",
+		Name: CookieName(r.Host), Value: cookie, Path: "/",
 		HttpOnly: true, SameSite: http.SameSiteStrictMode,
 		MaxAge: int(sessionTTL / time.Second),
 	})
@@ -204,7 +208,7 @@ func (s *Server) handleLoginLink(w http.ResponseWriter, r *http.Request) {
 // handleSession answers GET /api/v1/session with the CSRF token of the
 // caller's browser session.
 func (s *Server) handleSession(w http.ResponseWriter, r *http.Request) {
-	c, err := r.Cookie(SessionCookie)
+	c, err := r.Cookie(CookieName(r.Host))
 	if err != nil {
 		writeError(w, BadRequest("no browser session (this endpoint is for the page)"))
 		return
@@ -219,10 +223,10 @@ func (s *Server) handleSession(w http.ResponseWriter, r *http.Request) {
 
 // handleLogout ends the caller's browser session.
 func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
-	if c, err := r.Cookie(SessionCookie); err == nil {
+	if c, err := r.Cookie(CookieName(r.Host)); err == nil {
 		s.sessions.end(c.Value)
 	}
-	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+	http.SetCookie(w, &http.Cookie{Name: CookieName(r.Host), Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
 	respond(w, map[string]string{"status": "logged out"}, nil)
 }
 
@@ -241,7 +245,7 @@ func (s *Server) authenticate(r *http.Request) (authKind, *Error) {
 	if s.authorized(r) {
 		return authToken, nil
 	}
-	c, err := r.Cookie(SessionCookie)
+	c, err := r.Cookie(CookieName(r.Host))
 	if err != nil {
 		return authNone, errUnauthorized
 	}
@@ -284,4 +288,14 @@ func sameOrigin(origin, host string) bool {
 		return false
 	}
 	return strings.EqualFold(u.Host, host)
+}
+
+// CookieName returns the session cookie's name for the API at host
+// (host:port, as in the request's Host header).
+func CookieName(host string) string {
+	_, port, err := net.SplitHostPort(host)
+	if err != nil || port == "" {
+		port = "80"
+	}
+	return SessionCookie + "_" + port
 }

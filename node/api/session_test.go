@@ -59,7 +59,7 @@ func login(t *testing.T, client *api.Client, b *http.Client, base string) string
 	}
 	var c *http.Cookie
 	for _, ck := range resp.Cookies() {
-		if ck.Name == api.SessionCookie {
+		if ck.Name == api.CookieName(strings.TrimPrefix(base, "http://")) {
 			c = ck
 		}
 	}

@@ -79,7 +79,7 @@ func startNode(t *testing.T, bootstrap ...string) *node.Node {
 // was being done.
 func run(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	tctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	tctx, cancel := context.WithTimeout(ctx, 45*time.Second)
 	defer cancel()
 	if err := chromedp.Do(tctx, actions...); err != nil {
 		bctx, cancel := context.WithTimeout(ctx, 5*time.Second)
@@ -151,6 +151,144 @@ func TestPageFirstRunAndLive(t *testing.T) {
 		chromedp.WaitVisible(fmt.Sprintf(`//td[@title=%q]`, b.PeerID())),
 	)
 	screenshot(t, ctx, "network")
+
+	run(t, ctx, "join a community",
+		chromedp.Navigate(base+"/#/communities"),
+		chromedp.WaitVisible(`//tr[@data-community="sociocracy"]`),
+		chromedp.SendKeys(chromedp.CSS(`form input[name="name"]`), "sociocracy-nl"),
+		chromedp.Click(`//button[text()="Join"]`),
+		chromedp.WaitVisible(`//tr[@data-community="sociocracy-nl"]`),
+	)
+	if cl, err := a.Local().Communities(context.Background()); err != nil || len(cl.Communities) != 2 {
+		t.Fatalf("communities after joining on the page: %+v, %v", cl, err)
+	}
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// newTab opens another tab in the browser of ctx.
+func newTab(t *testing.T, ctx context.Context) context.Context {
+	t.Helper()
+	tab, cancel := chromedp.NewContext(ctx)
+	t.Cleanup(cancel)
+	if err := chromedp.Do(tab); err != nil {
+		t.Fatalf("opening a tab: %v", err)
+	}
+	return tab
+}
+
+// TestPageMentorRequestAcceptedLive is the page's key scenario, with two
+// real nodes: on node A's page a mentee asks a mentor who lives on node B;
+// on B's page the request appears without a reload and the mentor accepts;
+// A's page then shows the pairing active, again without a reload.
+func TestPageMentorRequestAcceptedLive(t *testing.T) {
+	ctx := context.Background()
+	a := startNode(t)
+	b := startNode(t, a.Addrs()...)
+	if _, err := a.Local().SetProfile(ctx, api.ProfileInput{Name: ptr("Sam Mentee")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Local().SetProfile(ctx, api.ProfileInput{Name: ptr("Amara Mentor"), Skills: &[]string{"facilitation"}}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "each node to hold the other's profile", func() bool {
+		_, errA := a.Local().Profile(ctx, b.PeerID(), "")
+		_, errB := b.Local().Profile(ctx, a.PeerID(), "")
+		return errA == nil && errB == nil
+	})
+
+	tabA := newBrowser(t)
+	tabB := newTab(t, tabA)
+	run(t, tabA, "A: log in and open pairings",
+		chromedp.Navigate(a.LoginURL()),
+		chromedp.WaitVisible(`//div[@id="live"][contains(., "live")]`),
+		chromedp.Navigate("http://"+a.APIAddr()+"/#/pairings"),
+		chromedp.WaitVisible(`//h2[contains(., "Ask for a mentor")]`),
+	)
+	run(t, tabB, "B: log in and open pairings",
+		chromedp.Navigate(b.LoginURL()),
+		chromedp.WaitVisible(`//div[@id="live"][contains(., "live")]`),
+		chromedp.Navigate("http://"+b.APIAddr()+"/#/pairings"),
+		chromedp.WaitVisible(`//p[contains(., "No open pairings")]`),
+	)
+
+	run(t, tabA, "A: ask B to mentor",
+		chromedp.SendKeys(chromedp.CSS(`input[name="peer_id"]`), b.PeerID()),
+		chromedp.SendKeys(chromedp.CSS(`textarea[name="message"]`), "Help me facilitate my first consent round"),
+		chromedp.Click(`//button[text()="Send"]`),
+		chromedp.WaitVisible(`//article[@data-state="pending"]//h2[contains(., "Amara Mentor")]`),
+	)
+	run(t, tabB, "B: see the request appear live and accept it",
+		chromedp.WaitVisible(`//article[@data-state="pending"]//p[contains(., "Help me facilitate")]`),
+	)
+	screenshot(t, tabB, "pairings-request")
+	run(t, tabB, "B: accept",
+		chromedp.Click(`//article[@data-state="pending"]//button[@data-action="accept"]`),
+		chromedp.WaitVisible(`//article[@data-state="active"]//h2[contains(., "Sam Mentee")]`),
+	)
+	run(t, tabA, "A: see the pairing active, live",
+		chromedp.WaitVisible(`//article[@data-state="active"]//h2[contains(., "Amara Mentor")]`),
+	)
+	screenshot(t, tabA, "pairings-active")
+	list, err := a.Local().Pairings(ctx, api.PairingQuery{})
+	if err != nil || len(list) != 1 || list[0].State != "active" || list[0].Mentor != b.PeerID() {
+		t.Fatalf("A's pairings after the browser flow: %+v, %v", list, err)
+	}
+}
+
+// waitFor polls cond until it holds or the timeout passes.
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestPageResourcesLive: a resource shared on A's page appears on B's page
+// without a reload; B endorses it and A's page shows the endorsement.
+func TestPageResourcesLive(t *testing.T) {
+	ctx := context.Background()
+	a := startNode(t)
+	b := startNode(t, a.Addrs()...)
+	for n, name := range map[*node.Node]string{a: "Ada", b: "Bea"} {
+		if _, err := n.Local().SetProfile(ctx, api.ProfileInput{Name: ptr(name)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, 30*time.Second, "each node to hold the other's profile", func() bool {
+		_, errA := a.Local().Profile(ctx, b.PeerID(), "")
+		_, errB := b.Local().Profile(ctx, a.PeerID(), "")
+		return errA == nil && errB == nil
+	})
+	tabA := newBrowser(t)
+	tabB := newTab(t, tabA)
+	for tab, n := range map[context.Context]*node.Node{tabA: a, tabB: b} {
+		run(t, tab, "log in and open resources",
+			chromedp.Navigate(n.LoginURL()),
+			chromedp.WaitVisible(`//div[@id="live"][contains(., "live")]`),
+			chromedp.Navigate("http://"+n.APIAddr()+"/#/resources"),
+			chromedp.WaitVisible(`//p[@role="status"][contains(., "0 resources")]`),
+		)
+	}
+	run(t, tabA, "A: share a guide",
+		chromedp.Click(`//summary[contains(., "Share a resource")]`),
+		chromedp.SendKeys(chromedp.CSS(`form[aria-label="Share a resource"] input[name="title"]`), "Consent decision-making, step by step"),
+		chromedp.SendKeys(chromedp.CSS(`form[aria-label="Share a resource"] input[name="url"]`), "https://example.org/consent"),
+		chromedp.SendKeys(chromedp.CSS(`form[aria-label="Share a resource"] input[name="tags"]`), "consent decision-making"),
+		chromedp.Click(`//button[text()="Share"]`),
+		chromedp.WaitVisible(`//article[contains(@class,"resource")]//h2[contains(., "step by step")]`),
+	)
+	run(t, tabB, "B: see it live and endorse it",
+		chromedp.WaitVisible(`//article[contains(@class,"resource")]//h2[contains(., "step by step")]`),
+		chromedp.Click(`//article[contains(@class,"resource")]//button[@data-action="endorse"]`),
+		chromedp.WaitVisible(`//article[contains(@class,"resource")]//button[@data-action="unendorse"]`),
+	)
+	run(t, tabA, "A: see the endorsement",
+		chromedp.WaitVisible(`//article[contains(@class,"resource")]//p[contains(., "1 endorsement")]`),
+	)
+	screenshot(t, tabA, "resources")
+}

@@ -195,6 +195,214 @@ views.network = async () => {
   );
 };
 
+// ---------- pairings ----------
+
+const stateHelp = {
+  pending: "waiting for an answer",
+  active: "under way",
+  completed: "completed",
+  declined: "declined",
+  cancelled: "cancelled",
+  expired: "expired without an answer",
+};
+
+function partnerLabel(p) {
+  return p.partner_name || shortID(p.partner || (p.my_role === "mentor" ? p.mentee : p.mentor));
+}
+
+function pairingCard(p) {
+  const who = p.my_role === "mentor" ? "You mentor " : "Your mentor: ";
+  const mine = p.my_role === "mentor" ? p.mentor_side : p.mentee_side;
+  const theirs = p.my_role === "mentor" ? p.mentee_side : p.mentor_side;
+  const actions = h("div", { class: "row" });
+  const act = (name, body) => api("POST", `/api/v1/pairings/${encodeURIComponent(p.id)}/${name}`, body || {});
+  for (const a of p.actions || []) {
+    if (a === "complete") {
+      const form = h("form", { class: "row", "aria-label": "Complete the pairing", onsubmit: onSubmit(async (fd) => {
+        await act("complete", { rating: Number(fd.get("rating")) || 0, comment: fd.get("comment") || "" });
+        toast("Pairing completed. Thank you for your feedback.", true);
+        render();
+      }) },
+        field("Rating", select("rating", [["0", "no rating"], ["5", "5: excellent"], ["4", "4"], ["3", "3"], ["2", "2"], ["1", "1: poor"]], "0")),
+        field("Feedback", input("comment", "", { maxlength: 2000 })),
+        h("button", { type: "submit" }, "Complete"));
+      actions.append(form);
+    } else {
+      const label = { accept: "Accept", decline: "Decline", cancel: p.state === "pending" ? "Withdraw" : "End pairing" }[a] || a;
+      actions.append(h("button", { type: "button", class: a === "accept" ? "" : "secondary", "data-action": a, onclick: async (ev) => {
+        ev.target.disabled = true;
+        try {
+          await act(a);
+          toast(`${label}: done.`, true);
+          render();
+        } catch (e) { toast(e.message); ev.target.disabled = false; }
+      } }, label));
+    }
+  }
+  return h("article", { class: "card pairing", "data-pairing": p.id, "data-state": p.state, "aria-label": `Pairing with ${partnerLabel(p)}` },
+    h("h2", {}, who, partnerLabel(p)),
+    h("p", {}, h("span", { class: "state" }, p.state), " — ", stateHelp[p.state] || "",
+      p.state === "pending" && p.expires_at ? ` (until ${fmtTime(p.expires_at)})` : ""),
+    p.message ? h("p", {}, h("strong", {}, p.type === "offer" ? "Offer: " : "Request: "), p.message) : null,
+    p.state === "completed" ? h("p", { class: "muted" },
+      theirs.rating ? `Their rating: ${theirs.rating}/5. ` : "", theirs.comment ? `“${theirs.comment}” ` : "",
+      mine.rating ? `Your rating: ${mine.rating}/5.` : "") : null,
+    h("p", {}, h("a", { href: `#/pairings/${p.id}` }, "Goals, sessions and notes")),
+    actions);
+}
+
+views.pairings = async (args) => {
+  if (args && args[0]) return views.pairing(args[0]);
+  const list = await api("GET", "/api/v1/pairings");
+  const open = list.filter((p) => p.state === "pending" || p.state === "active");
+  const past = list.filter((p) => !(p.state === "pending" || p.state === "active"));
+  const form = h("form", { class: "card", "aria-labelledby": "propose-h", onsubmit: onSubmit(async (fd, f) => {
+    const p = await api("POST", "/api/v1/pairings", {
+      type: fd.get("type"), peer_id: String(fd.get("peer_id")).trim(), message: fd.get("message") || "" });
+    toast(p.type === "request" ? "Request sent." : "Offer sent.", true);
+    f.reset();
+    render();
+  }) },
+    h("h2", { id: "propose-h" }, "Ask for a mentor, or offer to mentor"),
+    h("div", { class: "row" },
+      field("I want to", select("type", [["request", "ask them to mentor me"], ["offer", "offer to mentor them"]], "request")),
+      field("Practitioner's peer ID", input("peer_id", state.proposeTo || "", { required: true, class: "mono", autocomplete: "off" }))),
+    field("Message or goal", textarea("message", "", { maxlength: 1000, rows: 2 })),
+    h("button", { type: "submit" }, "Send"));
+  state.proposeTo = "";
+  show(h("h1", {}, "Pairings"),
+    open.length ? open.map(pairingCard) : h("p", {}, "No open pairings. Find a mentor, or offer to mentor someone."),
+    form,
+    past.length ? [h("h2", {}, "Past pairings"), past.map(pairingCard)] : null);
+};
+
+views.pairing = async (id) => {
+  const p = await api("GET", `/api/v1/pairings/${encodeURIComponent(id)}`);
+  show(h("p", {}, h("a", { href: "#/pairings" }, "← All pairings")), pairingCard(p), await pairingItems(p));
+};
+
+// pairingItems renders what is private to a pairing, when the node offers it.
+async function pairingItems(p) {
+  return views.pairingItems ? views.pairingItems(p) : null;
+}
+
+// ---------- communities ----------
+
+views.communities = async () => {
+  const cl = await api("GET", "/api/v1/communities");
+  const row = (c) => h("tr", { "data-community": c.name },
+    h("th", { scope: "row" }, c.name, c.default ? h("span", { class: "muted" }, " (default)") : null),
+    h("td", {}, String(c.records)),
+    h("td", {}, c.joined ? String((c.peers || []).length) : "–"),
+    h("td", {}, c.joined ? h("button", { type: "button", class: "secondary", onclick: async (ev) => {
+      ev.target.disabled = true;
+      try {
+        await api("DELETE", `/api/v1/communities/${encodeURIComponent(c.name)}`);
+        toast(`Left ${c.name}. Its records stay on this node.`, true);
+        render();
+      } catch (e) { toast(e.message); ev.target.disabled = false; }
+    } }, "Leave") : h("button", { type: "button", onclick: () => join(c.name) }, "Join again")));
+  async function join(name) {
+    const r = await api("POST", "/api/v1/communities", { name });
+    toast(r.changed ? `Joined ${r.community}.` : `Already in ${r.community}.`, true);
+    render();
+  }
+  const table = (rows) => h("table", {},
+    h("thead", {}, h("tr", {}, ["Community", "Records", "Peers", ""].map((c) => h("th", { scope: "col" }, c)))),
+    h("tbody", {}, rows.map(row)));
+  show(h("h1", {}, "Communities"),
+    h("p", {}, "Each community is its own network of records. Your node replicates the communities it has joined."),
+    h("section", { class: "card", "aria-labelledby": "joined-h" }, h("h2", { id: "joined-h" }, "Joined"), table(cl.communities)),
+    (cl.left || []).length ? h("section", { class: "card", "aria-labelledby": "left-h" }, h("h2", { id: "left-h" }, "Left (records kept)"), table(cl.left)) : null,
+    h("form", { class: "card", "aria-labelledby": "join-h", onsubmit: onSubmit(async (fd, f) => { await join(String(fd.get("name")).trim()); f.reset(); }) },
+      h("h2", { id: "join-h" }, "Join a community"),
+      field("Name", input("name", "", { required: true, maxlength: 64, pattern: "[a-z0-9][a-z0-9._-]*", autocomplete: "off" }),
+        "Lowercase letters, digits and . _ - (for example: sociocracy, sociocracy-nl)"),
+      h("button", { type: "submit" }, "Join")));
+};
+
+// ---------- resources ----------
+
+const resourceTypes = [["article", "Article"], ["video", "Video"], ["book", "Book or manual"], ["guide", "Guide"],
+  ["case-study", "Case study"], ["event", "Event"], ["template", "Template"]];
+
+function resourceCard(r) {
+  const endorse = h("button", { type: "button", class: r.endorsed_by_me ? "secondary" : "", "data-action": r.endorsed_by_me ? "unendorse" : "endorse",
+    onclick: async (ev) => {
+      ev.target.disabled = true;
+      try {
+        await api(r.endorsed_by_me ? "DELETE" : "POST", `/api/v1/resources/${encodeURIComponent(r.id)}/endorsement`, r.endorsed_by_me ? undefined : {});
+        render();
+      } catch (e) { toast(e.message); ev.target.disabled = false; }
+    } }, r.endorsed_by_me ? "Withdraw endorsement" : "Endorse");
+  const mine = state.me && r.author === state.me.peer_id;
+  return h("article", { class: "card resource", "data-resource": r.id },
+    h("h2", {}, r.url ? h("a", { href: r.url, rel: "noopener noreferrer", target: "_blank" }, r.title) : r.title),
+    h("p", { class: "muted" }, (resourceTypes.find(([v]) => v === r.type) || [r.type, r.type])[1],
+      r.language ? ` · ${r.language}` : "", " · shared by ", r.author_name || shortID(r.author),
+      ` · ${r.endorsements} endorsement${r.endorsements === 1 ? "" : "s"}`),
+    r.type === "event" && r.starts_at ? h("p", {}, "When: ", fmtTime(r.starts_at), r.ends_at ? " – " + fmtTime(r.ends_at) : "",
+      r.place ? ` · ${r.place}` : "", r.link ? [" · ", h("a", { href: r.link, rel: "noopener noreferrer", target: "_blank" }, "online link")] : null) : null,
+    r.description ? h("p", {}, r.description) : null,
+    r.text ? h("p", { class: "pre" }, r.text) : null,
+    (r.tags || []).length ? h("p", {}, r.tags.map((t) => h("span", { class: "tag" }, t))) : null,
+    h("div", { class: "row" }, mine ? h("button", { type: "button", class: "danger", onclick: async (ev) => {
+      if (!confirm(`Delete “${r.title}”? Other nodes delete it too.`)) return;
+      ev.target.disabled = true;
+      try { await api("DELETE", `/api/v1/resources/${encodeURIComponent(r.id)}`); render(); } catch (e) { toast(e.message); ev.target.disabled = false; }
+    } }, "Delete") : endorse));
+}
+
+views.resources = async () => {
+  const q = state.resourceQuery || {};
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(q)) if (v) params.set(k, v);
+  params.set("limit", "50");
+  const res = await api("GET", "/api/v1/resources?" + params.toString());
+  const search = h("form", { class: "card", role: "search", "aria-label": "Search resources", onsubmit: onSubmit(async (fd) => {
+    state.resourceQuery = { q: fd.get("q"), type: fd.get("type"), tag: fd.get("tag"), lang: fd.get("lang") };
+    document.activeElement.blur();
+    render();
+  }) },
+    h("div", { class: "row" },
+      field("Search", input("q", q.q, { type: "search", placeholder: "consent, facilitation…" })),
+      field("Type", select("type", [["", "any"], ...resourceTypes], q.type || "")),
+      field("Tag", input("tag", q.tag)),
+      field("Language", input("lang", q.lang, { size: 4, placeholder: "en" })),
+      h("button", { type: "submit" }, "Search")));
+  const add = h("details", { class: "card" },
+    h("summary", {}, "Share a resource"),
+    h("form", { "aria-label": "Share a resource", onsubmit: onSubmit(async (fd, f) => {
+      const body = { type: fd.get("type"), title: fd.get("title"), tags: list(fd.get("tags")) };
+      for (const k of ["url", "text", "description", "language", "place", "link"]) if (fd.get(k)) body[k] = fd.get(k);
+      for (const k of ["starts_at", "ends_at"]) if (fd.get(k)) body[k] = new Date(fd.get(k)).toISOString();
+      await api("POST", "/api/v1/resources", body);
+      toast("Shared with your community.", true);
+      f.reset();
+      render();
+    }) },
+      h("div", { class: "row" },
+        field("Type", select("type", resourceTypes, "guide")),
+        field("Title", input("title", "", { required: true, maxlength: 200 }))),
+      field("Link (URL)", input("url", "", { type: "url", maxlength: 2048 })),
+      field("Short text", textarea("text", "", { maxlength: 4000, rows: 3 }), "A resource needs a link or a text."),
+      field("Description", textarea("description", "", { maxlength: 2000, rows: 2 })),
+      h("div", { class: "row" },
+        field("Tags", input("tags", ""), "Comma-separated"),
+        field("Language", input("language", "", { size: 4, placeholder: "en" }))),
+      h("fieldset", {}, h("legend", {}, "For events"),
+        h("div", { class: "row" },
+          field("Starts", input("starts_at", "", { type: "datetime-local" })),
+          field("Ends", input("ends_at", "", { type: "datetime-local" }))),
+        h("div", { class: "row" },
+          field("Place", input("place", "", { maxlength: 200 })),
+          field("Online link", input("link", "", { type: "url" })))),
+      h("button", { type: "submit" }, "Share")));
+  show(h("h1", {}, "Resources"), search, add,
+    h("p", { class: "muted", role: "status" }, `${res.total} resource${res.total === 1 ? "" : "s"}`),
+    res.resources.map(resourceCard));
+};
+
 // Sections filled in as the node's API grows register themselves here.
 function placeholder(title) {
   return async () => show(h("h1", {}, title), h("p", {}, "Not available in this version."));
