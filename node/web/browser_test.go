@@ -234,6 +234,26 @@ func TestPageMentorRequestAcceptedLive(t *testing.T) {
 	if err != nil || len(list) != 1 || list[0].State != "active" || list[0].Mentor != b.PeerID() {
 		t.Fatalf("A's pairings after the browser flow: %+v, %v", list, err)
 	}
+
+	// Inside the pairing: a goal and a private note written on A's page
+	// reach B's page, live.
+	detail := "/#/pairings/" + list[0].ID
+	run(t, tabA, "A: add a goal and a note",
+		chromedp.Navigate("http://"+a.APIAddr()+detail),
+		chromedp.WaitVisible(`//h2[text()="Goals"]`),
+		chromedp.SendKeys(chromedp.CSS(`form[aria-label="Add a goal"] input[name="title"]`), "Facilitate a consent round"),
+		chromedp.Click(`//button[text()="Add goal"]`),
+		chromedp.WaitVisible(`//li[contains(., "Facilitate a consent round")]`),
+		chromedp.SendKeys(chromedp.CSS(`form[aria-label="Add a note"] textarea[name="text"]`), "Nervous about objections"),
+		chromedp.Click(`//button[text()="Add note"]`),
+		chromedp.WaitVisible(`//blockquote[contains(., "Nervous about objections")]`),
+	)
+	run(t, tabB, "B: see the goal and the note",
+		chromedp.Navigate("http://"+b.APIAddr()+detail),
+		chromedp.WaitVisible(`//li[contains(., "Facilitate a consent round")]`),
+		chromedp.WaitVisible(`//blockquote[contains(., "Nervous about objections")]`),
+	)
+	screenshot(t, tabB, "pairing-inside")
 }
 
 // waitFor polls cond until it holds or the timeout passes.

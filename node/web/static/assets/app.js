@@ -403,6 +403,57 @@ views.resources = async () => {
     res.resources.map(resourceCard));
 };
 
+// ---------- inside a pairing (sealed to the two partners) ----------
+
+views.pairingItems = async (p) => {
+  if (!p.my_role) return null; // not a party: nothing readable
+  const base = `/api/v1/pairings/${encodeURIComponent(p.id)}`;
+  const items = await api("GET", base + "/items");
+  const writable = p.state === "active";
+  const by = (it) => it.mine ? "you" : (p.partner_name || "your partner");
+  const post = (path, body, method) => api(method || "POST", base + path, body);
+  const goals = h("section", { class: "card", "aria-labelledby": "goals-h" },
+    h("h2", { id: "goals-h" }, "Goals"),
+    items.goals.length === 0 ? h("p", { class: "muted" }, "No goals yet.") :
+      h("ul", {}, items.goals.map((g) => h("li", { "data-goal": g.id },
+        h("strong", {}, g.title), ` — ${g.status}`, g.due ? `, due ${new Date(g.due).toLocaleDateString()}` : "", ` (by ${by(g)})`,
+        g.mine && g.status !== "done" && (p.state === "active" || p.state === "completed") ? [" ", h("button", { type: "button", class: "secondary", onclick: async (ev) => {
+          ev.target.disabled = true;
+          try { await post(`/goals/${encodeURIComponent(g.id)}`, { status: "done" }, "PUT"); render(); } catch (e) { toast(e.message); ev.target.disabled = false; }
+        } }, "Mark done")] : null))),
+    writable ? h("form", { class: "row", "aria-label": "Add a goal", onsubmit: onSubmit(async (fd, f) => {
+      await post("/goals", { title: fd.get("title") }); f.reset(); render();
+    }) }, field("New goal", input("title", "", { required: true, maxlength: 200 })), h("button", { type: "submit" }, "Add goal")) : null);
+  const sessions = h("section", { class: "card", "aria-labelledby": "sessions-h" },
+    h("h2", { id: "sessions-h" }, "Session log"),
+    items.sessions.length === 0 ? h("p", { class: "muted" }, "No sessions logged yet.") :
+      h("table", {}, h("thead", {}, h("tr", {}, ["Date", "Minutes", "Notes", "By"].map((c) => h("th", { scope: "col" }, c)))),
+        h("tbody", {}, items.sessions.map((x) => h("tr", {}, h("td", {}, new Date(x.date).toLocaleDateString()),
+          h("td", {}, String(x.duration_minutes)), h("td", { class: "pre" }, x.text || ""), h("td", {}, by(x)))))),
+    writable ? h("form", { "aria-label": "Log a session", onsubmit: onSubmit(async (fd, f) => {
+      await post("/sessions", { date: new Date(fd.get("date")).toISOString(), duration_minutes: Number(fd.get("minutes")), notes: fd.get("notes") || "" });
+      f.reset(); render();
+    }) }, h("div", { class: "row" },
+      field("Date", input("date", new Date().toISOString().slice(0, 10), { type: "date", required: true })),
+      field("Minutes", input("minutes", "60", { type: "number", min: 1, max: 1440, required: true }))),
+    field("Notes", textarea("notes", "", { maxlength: 4000, rows: 2 })), h("button", { type: "submit" }, "Log session")) : null);
+  const notes = h("section", { class: "card", "aria-labelledby": "notes-h" },
+    h("h2", { id: "notes-h" }, "Private notes"),
+    h("p", { class: "muted" }, "Encrypted to the two of you: other nodes relay them but cannot read them."),
+    items.notes.map((n) => h("blockquote", { class: "pre" }, n.text, h("footer", { class: "muted" }, `— ${by(n)}, ${fmtTime(n.updated_at)}`))),
+    writable ? h("form", { "aria-label": "Add a note", onsubmit: onSubmit(async (fd, f) => {
+      await post("/notes", { text: fd.get("text") }); f.reset(); render();
+    }) }, field("New note", textarea("text", "", { required: true, maxlength: 4000, rows: 2 })), h("button", { type: "submit" }, "Add note")) : null);
+  const contacts = h("section", { class: "card", "aria-labelledby": "contact-h" },
+    h("h2", { id: "contact-h" }, "Contact details"),
+    items.contacts.map((c) => h("p", {}, h("strong", {}, by(c) + ": "), c.text)),
+    p.state === "active" || p.state === "completed" ? h("form", { class: "row", "aria-label": "Share your contact details", onsubmit: onSubmit(async (fd) => {
+      await post("/contact", { text: fd.get("text") }, "PUT"); render();
+    }) }, field("Your contact details (only your partner sees them)", input("text", (items.contacts.find((c) => c.mine) || {}).text || "", { required: true, maxlength: 500 })),
+      h("button", { type: "submit" }, "Share")) : h("p", { class: "muted" }, "Contact details can be shared once the pairing is accepted."));
+  return [goals, sessions, notes, contacts];
+};
+
 // Sections filled in as the node's API grows register themselves here.
 function placeholder(title) {
   return async () => show(h("h1", {}, title), h("p", {}, "Not available in this version."));
