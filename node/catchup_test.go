@@ -232,7 +232,11 @@ func TestRestartedNodeGetsTenThousandRecords(t *testing.T) {
 	start = time.Now()
 	b = startCatchUpNode(t, dirB, a.Addrs()...)
 	want := digestOf(t, a.Node)
-	waitFor(t, 60*time.Second, "restarted b to catch up", func() bool {
+	// The bound is generous: this test is about getting everything, and
+	// under -race on a loaded 2-core machine verifying and storing 10 000
+	// records alone can take most of a minute. Speed is measured by the
+	// benchmarks (docs/PERFORMANCE.md), not here.
+	waitFor(t, 3*time.Minute, "restarted b to catch up", func() bool {
 		return digestOf(t, b.Node) == want
 	})
 	t.Logf("b caught up in %s", time.Since(start).Round(time.Millisecond))
