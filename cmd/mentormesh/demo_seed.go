@@ -40,8 +40,43 @@ var demoPractitioners = []demoPractitioner{
 		Skills: []string{"research and evaluation", "feedback", "meeting evaluation"}},
 }
 
-// seedDemo gives each node its practitioner's profile and waits until every
-// node holds every profile, so the pages open on a populated network.
+// demoResource is a resource a demo node shares.
+type demoResource struct {
+	Type, Title, URL, Text, Description, Language string
+	Tags                                          []string
+	// Event is the offset of an event's start from now (events only).
+	Event time.Duration
+	Place string
+}
+
+// demoResources are the kinds of resources a sociocracy community shares:
+// basic concepts, manuals, facilitation guides, case studies, events and
+// templates. The links point at example.org: the demo makes no claim about
+// real publications.
+var demoResources = []demoResource{
+	{Type: "article", Title: "Sociocracy in five minutes: circles, consent and double links", URL: "https://example.org/sociocracy-basics",
+		Description: "The basic concepts for newcomers: what a circle is, how consent differs from consensus, and why circles link twice.",
+		Tags: []string{"basics", "consent decision-making", "circle structure"}, Language: "en"},
+	{Type: "book", Title: "A practical manual for sociocratic organisations", URL: "https://example.org/manual",
+		Description: "Step-by-step manual covering circle meetings, role selection, proposal forming and policy reviews.",
+		Tags: []string{"manual", "role selection", "proposal forming"}, Language: "en"},
+	{Type: "guide", Title: "Facilitating a consent round", Text: "1. Present the proposal.\n2. Clarifying questions.\n3. Quick reactions.\n4. Consent round: objections?\n5. Resolve objections, then celebrate.",
+		Description: "A one-page facilitation guide to keep on the table.", Tags: []string{"facilitation", "consent decision-making"}, Language: "en"},
+	{Type: "case-study", Title: "How a housing co-op moved its general assembly to circles", URL: "https://example.org/coop-case",
+		Description: "Two years of practice: what worked, what the members objected to, and the review dates they set.",
+		Tags: []string{"case study", "housing", "organisational design"}, Language: "en"},
+	{Type: "event", Title: "Online practice circle: role selection", Text: "Bring a role you want to fill; we practise the selection process together.",
+		Tags: []string{"role selection", "practice"}, Language: "en", Event: 7 * 24 * time.Hour, Place: "online"},
+	{Type: "template", Title: "Meeting evaluation template", Text: "What went well? What could be better? One word to close.",
+		Tags: []string{"meeting evaluation", "template"}, Language: "en"},
+	{Type: "video", Title: "Objections are gifts: a short talk", URL: "https://example.org/objections-video",
+		Tags: []string{"consent decision-making", "feedback"}, Language: "en"},
+}
+
+// seedDemo gives each node its practitioner's profile and some resources,
+// has the second practitioner ask the first to mentor them, and waits
+// until every node holds every record, so the pages open on a populated
+// network with a request to answer.
 func seedDemo(ctx context.Context, nodes []*node.Node) error {
 	for i, n := range nodes {
 		p := demoPractitioners[i%len(demoPractitioners)]
@@ -49,7 +84,44 @@ func seedDemo(ctx context.Context, nodes []*node.Node) error {
 			return fmt.Errorf("profile of %s: %w", p.Name, err)
 		}
 	}
+	for i, r := range demoResources {
+		if err := addDemoResource(ctx, nodes[i%len(nodes)], r); err != nil {
+			return fmt.Errorf("resource %q: %w", r.Title, err)
+		}
+	}
+	if err := waitConverged(ctx, nodes); err != nil {
+		return err
+	}
+	if len(nodes) > 1 {
+		_, err := nodes[1].Local().ProposePairing(ctx, api.PairingProposal{
+			Type: api.PairingRequest, PeerID: nodes[0].PeerID(),
+			Message: "I'd like to learn to facilitate consent rounds in my co-op.",
+		})
+		if err != nil {
+			return fmt.Errorf("demo pairing request: %w", err)
+		}
+	}
 	return waitConverged(ctx, nodes)
+}
+
+func addDemoResource(ctx context.Context, n *node.Node, r demoResource) error {
+	in := api.ResourceInput{Type: &r.Type, Title: &r.Title, Tags: &r.Tags, Language: &r.Language}
+	for _, f := range []struct {
+		v   string
+		dst **string
+	}{{r.URL, &in.URL}, {r.Text, &in.Text}, {r.Description, &in.Description}, {r.Place, &in.Place}} {
+		if f.v != "" {
+			v := f.v
+			*f.dst = &v
+		}
+	}
+	if r.Event != 0 {
+		start := time.Now().Add(r.Event).Truncate(time.Hour)
+		end := start.Add(90 * time.Minute)
+		in.StartsAt, in.EndsAt = &start, &end
+	}
+	_, err := n.Local().AddResource(ctx, in)
+	return err
 }
 
 // waitConverged waits until all nodes report the same digest of the demo
@@ -76,9 +148,20 @@ func waitConverged(ctx context.Context, nodes []*node.Node) error {
 }
 
 // demoChange makes node n, whose practitioner is p, change something
-// visible on every page.
+// visible on every page: endorse a resource it has not endorsed yet, or,
+// when none is left, update its bio.
 func demoChange(ctx context.Context, n *node.Node, p demoPractitioner) error {
+	list, err := n.Local().Resources(ctx, api.ResourceQuery{})
+	if err != nil {
+		return err
+	}
+	for _, r := range list.Resources {
+		if r.Author != n.PeerID() && !r.EndorsedByMe {
+			_, err := n.Local().EndorseResource(ctx, r.ID, api.EndorseInput{Comment: "Helped me in my last circle meeting."})
+			return err
+		}
+	}
 	bio := fmt.Sprintf("%s (active at %s)", p.Bio, time.Now().Format("15:04:05"))
-	_, err := n.Local().SetProfile(ctx, api.ProfileInput{Bio: &bio})
+	_, err = n.Local().SetProfile(ctx, api.ProfileInput{Bio: &bio})
 	return err
 }
