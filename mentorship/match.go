@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"container/heap"
 	"fmt"
+	"math"
+	"math/bits"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -133,38 +136,152 @@ type MatchResult struct {
 // role, with availability closed, without a free place (capacity minus
 // active mentees; zero free capacity excludes rather than penalises, as a
 // mentor at capacity cannot accept), below q.MinExperience, and, when
-// q.Skills is not empty, sharing none of the skills.
+// q.Skills is not empty, sharing none of the skills. Keys must be unique.
+//
+// Rank indexes the candidates first; to answer many queries over the same
+// profiles, keep a Directory and call its Rank.
 func Rank(q MatchQuery, cands []Candidate) (MatchResult, error) {
+	d := NewDirectory()
+	outcomes := map[[32]byte]Outcome{}
+	for _, c := range cands {
+		if c.Profile != nil {
+			d.Put(c.Key, c.Profile)
+		}
+		if c.Outcome != (Outcome{}) {
+			outcomes[c.Key] = c.Outcome
+		}
+	}
+	d.SetOutcomes(outcomes)
+	return d.Rank(q)
+}
+
+// scratch is per-query working memory, pooled and cleared after use.
+type scratch struct {
+	masks    []uint64 // per slot: low 32 bits the query skills listed as skills, high 32 as interests
+	touched  []uint64 // bit set of the slots with a mask
+	speakers []uint64 // bit set of the slots speaking a query language
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
+func (sc *scratch) reset(n int) {
+	if cap(sc.masks) < n {
+		sc.masks = make([]uint64, n)
+	}
+	sc.masks = sc.masks[:n]
+	words := (n + 63) / 64
+	if cap(sc.speakers) < words {
+		sc.speakers = make([]uint64, words)
+		sc.touched = make([]uint64, words)
+	}
+	sc.speakers, sc.touched = sc.speakers[:words], sc.touched[:words]
+}
+
+// clear zeroes what a query set, leaving the buffers ready for the next.
+func (sc *scratch) clear() {
+	for w, word := range sc.touched {
+		for ; word != 0; word &= word - 1 {
+			sc.masks[w*64+bits0(word)] = 0
+		}
+	}
+	clear(sc.touched)
+	clear(sc.speakers)
+}
+
+// bits0 is the index of the lowest set bit of a non-zero word.
+func bits0(x uint64) int { return bits.TrailingZeros64(x) }
+
+// Rank ranks the directory's mentors for q, with the outcomes last set by
+// SetOutcomes. See the package function Rank for the rules.
+func (d *Directory) Rank(q MatchQuery) (MatchResult, error) {
 	pq, err := prepareQuery(q)
 	if err != nil {
 		return MatchResult{}, err
 	}
+	n := len(d.slots)
+	sc := scratchPool.Get().(*scratch)
+	sc.reset(n)
+	defer func() {
+		sc.clear()
+		scratchPool.Put(sc)
+	}()
+	self := int32(-1)
+	if i, ok := d.index[q.Self]; ok {
+		self = i
+	}
+	for _, l := range pq.langs {
+		for _, i := range d.languages[l] {
+			sc.speakers[i/64] |= 1 << (i % 64)
+		}
+	}
+	// The candidates: those listing a query skill, or everyone.
+	for qi, t := range pq.skills {
+		for _, i := range d.skills[t] {
+			sc.masks[i] |= 1 << qi
+			sc.touched[i/64] |= 1 << (i % 64)
+		}
+		for _, i := range d.interests[t] {
+			sc.masks[i] |= 1 << (32 + qi)
+			sc.touched[i/64] |= 1 << (i % 64)
+		}
+	}
+	zoneOffsets := make([]int32, len(d.zones))
+	const unresolved, unknown = math.MinInt32, math.MinInt32 + 1
+	for i := range zoneOffsets {
+		zoneOffsets[i] = unresolved
+	}
 	hits := make([]int, len(pq.skills))
 	top := &topK{k: pq.limit}
 	eligible := 0
-	for i := range cands {
-		c := &cands[i]
-		p := c.Profile
-		if p == nil || p.Closed || !p.HasRole(RoleMentor) || c.Key == q.Self || p.Experience < pq.minExp {
-			continue
+	consider := func(i int32) {
+		s := &d.slots[i]
+		const need = flagLive | flagMentor
+		if s.flags&(need|flagClosed) != need || s.experience < pq.minExp || s.capacity <= s.active || i == self {
+			return
 		}
-		free := p.Capacity - c.Outcome.ActiveAsMentor
-		if free <= 0 {
-			continue
-		}
-		sm, im := pq.skillMatch(p)
-		for qi := range pq.skills {
-			if (sm|im)&(1<<qi) != 0 {
-				hits[qi]++
+		var pts Points
+		if len(pq.skills) > 0 {
+			m := sc.masks[i]
+			sm := m & (1<<32 - 1)
+			im := m >> 32 &^ sm
+			for qi := range pq.skills {
+				if (sm|im)&(1<<qi) != 0 {
+					hits[qi]++
+				}
 			}
-		}
-		if len(pq.skills) > 0 && sm|im == 0 {
-			continue
+			pts = pq.skillPoints(sm, im)
 		}
 		eligible++
-		s := pq.skillPoints(sm, im) + pq.languagePoints(p) + pq.zonePoints(p) +
-			capacityPoints(free) + experiencePoints(p.Experience) + outcomePoints(c.Outcome)
-		top.offer(scored{score: s, idx: i, key: &c.Key})
+		if sc.speakers[i/64]&(1<<(i%64)) != 0 {
+			pts += WeightLanguage * 1000
+		}
+		if pq.hasZone {
+			off := zoneOffsets[s.zone]
+			if off == unresolved {
+				off = unknown
+				if sec, ok := ZoneOffset(d.zones[s.zone], pq.at); ok {
+					off = int32(sec)
+				}
+				zoneOffsets[s.zone] = off
+			}
+			if off != unknown {
+				pts += zonePoints(int(off) - pq.offset)
+			}
+		}
+		pts += capacityPoints(int(s.capacity)-int(s.active)) + experiencePoints(s.experience) + Points(s.outcomePts)
+		top.offer(scored{score: pts, idx: i, key: &d.keys[i]})
+	}
+	if len(pq.skills) > 0 {
+		// In slot order, which reads the slots front to back.
+		for w, word := range sc.touched {
+			for ; word != 0; word &= word - 1 {
+				consider(int32(w*64 + bits0(word)))
+			}
+		}
+	} else {
+		for i := range d.slots {
+			consider(int32(i))
+		}
 	}
 	res := MatchResult{Eligible: eligible, SkillHits: make(map[string]int, len(pq.skills))}
 	for qi, s := range pq.skills {
@@ -173,7 +290,7 @@ func Rank(q MatchQuery, cands []Candidate) (MatchResult, error) {
 	best := top.sorted()
 	res.Matches = make([]Match, len(best))
 	for i, b := range best {
-		res.Matches[i] = pq.explain(&cands[b.idx])
+		res.Matches[i] = pq.explain(d.keys[b.idx], d.profiles[b.idx], d.outc[b.idx])
 	}
 	return res, nil
 }
@@ -197,12 +314,11 @@ type zoneOffset struct {
 
 func prepareQuery(q MatchQuery) (*preparedQuery, error) {
 	pq := &preparedQuery{
-		skills:  NormalizeTags(q.Skills),
-		langs:   normalizeSet(q.Languages, func(s string) string { return strings.ToLower(strings.TrimSpace(s)) }),
-		minExp:  q.MinExperience,
-		limit:   q.Limit,
-		at:      q.At,
-		offsets: map[string]zoneOffset{},
+		skills: NormalizeTags(q.Skills),
+		langs:  normalizeSet(q.Languages, func(s string) string { return strings.ToLower(strings.TrimSpace(s)) }),
+		minExp: q.MinExperience,
+		limit:  q.Limit,
+		at:     q.At,
 	}
 	if len(pq.skills) > MaxQuerySkills {
 		return nil, fmt.Errorf("%w query: %d skills, at most %d", ErrInvalid, len(pq.skills), MaxQuerySkills)
@@ -283,24 +399,6 @@ func (pq *preparedQuery) sharedLanguages(p *Profile) []string {
 	return shared
 }
 
-func (pq *preparedQuery) languagePoints(p *Profile) Points {
-	for _, l := range pq.langs {
-		if slices.Contains(p.Languages, l) {
-			return WeightLanguage * 1000
-		}
-	}
-	return 0
-}
-
-func (pq *preparedQuery) zoneOf(p *Profile) zoneOffset {
-	z, ok := pq.offsets[p.TimeZone]
-	if !ok {
-		z.seconds, z.ok = ZoneOffset(p.TimeZone, pq.at)
-		pq.offsets[p.TimeZone] = z
-	}
-	return z
-}
-
 // overlap returns the seconds two 09:00-21:00 local days share, for zones
 // offset by diff seconds. The difference is taken around the clock: UTC-12
 // and UTC+14 are two hours apart, on different dates.
@@ -310,15 +408,10 @@ func overlap(diff int) int {
 	return max(0, dayEnd-dayStart-d)
 }
 
-func (pq *preparedQuery) zonePoints(p *Profile) Points {
-	if !pq.hasZone {
-		return 0
-	}
-	z := pq.zoneOf(p)
-	if !z.ok {
-		return 0
-	}
-	return Points(WeightTimeZone * 1000 * overlap(z.seconds-pq.offset) / (dayEnd - dayStart))
+// zonePoints scores zones offset by diff seconds: WeightTimeZone times the
+// share of the local day they have in common.
+func zonePoints(diff int) Points {
+	return Points(WeightTimeZone * 1000 * overlap(diff) / (dayEnd - dayStart))
 }
 
 func capacityPoints(free int) Points {
@@ -343,10 +436,9 @@ func outcomePoints(o Outcome) Points {
 	return Points(completed + rating)
 }
 
-// explain scores one candidate again, with the reasons.
-func (pq *preparedQuery) explain(c *Candidate) Match {
-	p := c.Profile
-	m := Match{Key: c.Key, Profile: p, Outcome: c.Outcome, FreePlaces: p.Capacity - c.Outcome.ActiveAsMentor}
+// explain scores one mentor again, from the profile, with the reasons.
+func (pq *preparedQuery) explain(key [32]byte, p *Profile, o Outcome) Match {
+	m := Match{Key: key, Profile: p, Outcome: o, FreePlaces: p.Capacity - o.ActiveAsMentor}
 	add := func(f Factor, pts Points, text string) {
 		m.Score += pts
 		m.Reasons = append(m.Reasons, Reason{Factor: f, Points: pts, Text: text})
@@ -374,20 +466,26 @@ func (pq *preparedQuery) explain(c *Candidate) Match {
 		default:
 			text = fmt.Sprintf("speaks none of %s (speaks %s)", strings.Join(pq.langs, ", "), strings.Join(p.Languages, ", "))
 		}
-		add(FactorLanguage, pq.languagePoints(p), text)
+		var pts Points
+		if len(pq.sharedLanguages(p)) > 0 {
+			pts = WeightLanguage * 1000
+		}
+		add(FactorLanguage, pts, text)
 	}
 	if pq.hasZone {
 		var text string
-		switch z := pq.zoneOf(p); {
+		var pts Points
+		switch off, ok := ZoneOffset(p.TimeZone, pq.at); {
 		case p.TimeZone == "":
 			text = "time zone not given"
-		case !z.ok:
+		case !ok:
 			text = fmt.Sprintf("time zone %s unknown", p.TimeZone)
 		default:
-			diff := z.seconds - pq.offset
+			diff := off - pq.offset
 			text = fmt.Sprintf("%s, %s overlap", relativeOffset(diff), hours(overlap(diff)))
+			pts = zonePoints(diff)
 		}
-		add(FactorTimeZone, pq.zonePoints(p), text)
+		add(FactorTimeZone, pts, text)
 	}
 	add(FactorCapacity, capacityPoints(m.FreePlaces), fmt.Sprintf("%d of %d places free", m.FreePlaces, p.Capacity))
 	expText := "experience not given"
@@ -395,7 +493,7 @@ func (pq *preparedQuery) explain(c *Candidate) Match {
 		expText = p.Experience.String()
 	}
 	add(FactorExperience, experiencePoints(p.Experience), expText)
-	add(FactorOutcomes, outcomePoints(c.Outcome), outcomeText(c.Outcome))
+	add(FactorOutcomes, outcomePoints(o), outcomeText(o))
 	return m
 }
 
@@ -433,7 +531,7 @@ func hours(sec int) string {
 // scored is a candidate's score during ranking.
 type scored struct {
 	score Points
-	idx   int
+	idx   int32
 	key   *[32]byte
 }
 

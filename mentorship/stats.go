@@ -1,10 +1,5 @@
 package mentorship
 
-import (
-	"cmp"
-	"slices"
-)
-
 // CommunityStats summarises a community's profiles and pairings, so a
 // community can evaluate its own practice.
 type CommunityStats struct {
@@ -41,48 +36,9 @@ func (s CommunityStats) AverageRating() float64 {
 	return Outcome{Ratings: s.Ratings, RatingSum: s.RatingSum}.AverageRating()
 }
 
-// SummarizeCommunity computes a community's statistics from its profiles
-// (each with its author's outcome) and the outcomes of all its
-// practitioners, with or without a profile. topSkills bounds TopSkills.
-func SummarizeCommunity(profiles []Candidate, outcomes []Outcome, topSkills int) CommunityStats {
-	var s CommunityStats
-	skills := map[string]int{}
-	for _, c := range profiles {
-		p := c.Profile
-		if p == nil {
-			continue
-		}
-		s.Practitioners++
-		if p.HasRole(RoleMentee) {
-			s.Mentees++
-		}
-		if p.HasRole(RolePeer) {
-			s.Peers++
-		}
-		if p.HasRole(RoleMentor) {
-			s.Mentors++
-			if free := p.Capacity - c.Outcome.ActiveAsMentor; free > 0 && !p.Closed {
-				s.MentorsAvailable++
-				s.FreePlaces += free
-			}
-		}
-		for _, t := range p.Skills {
-			skills[t]++
-		}
-	}
-	for _, o := range outcomes {
-		s.ActivePairings += o.ActiveAsMentor
-		s.CompletedPairings += o.CompletedAsMentor
-		s.Ratings += o.Ratings
-		s.RatingSum += o.RatingSum
-	}
-	s.TopSkills = make([]TagCount, 0, len(skills))
-	for t, n := range skills {
-		s.TopSkills = append(s.TopSkills, TagCount{Tag: t, Count: n})
-	}
-	slices.SortFunc(s.TopSkills, func(a, b TagCount) int {
-		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Tag, b.Tag))
-	})
-	s.TopSkills = s.TopSkills[:min(len(s.TopSkills), max(topSkills, 0))]
-	return s
+func (s *CommunityStats) addOutcome(o Outcome) {
+	s.ActivePairings += o.ActiveAsMentor
+	s.CompletedPairings += o.CompletedAsMentor
+	s.Ratings += o.Ratings
+	s.RatingSum += o.RatingSum
 }
