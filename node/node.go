@@ -152,7 +152,8 @@ func (n *Node) start(apiAddr string) (err error) {
 		return err
 	}
 	n.local = &Local{paths: paths, key: edKey, author: author, store: n.store, communities: opts.Communities}
-	pipe := ingest.New(storeAdapter{n.store}, mentorship.Kinds{}, ingest.Options{
+	n.local.observeStore()
+	pipe := ingest.New(storeAdapter{n.local.store}, mentorship.Kinds{}, ingest.Options{
 		Joined:        func(c string) bool { return slices.Contains(opts.Communities, c) },
 		IsUnknownKind: func(err error) bool { return errors.Is(err, mentorship.ErrUnknownKind) },
 	})

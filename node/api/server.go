@@ -51,6 +51,7 @@ func NewServer(b Backend, opts ServerOptions) *Server {
 	s.mux.HandleFunc("DELETE /api/v1/profile", s.handleDeleteProfile)
 	s.mux.HandleFunc("GET /api/v1/profiles/{peer}", s.handleProfile)
 	s.mux.HandleFunc("POST /api/v1/shutdown", s.handleShutdown)
+	s.routesProfile()
 	s.routesPairing()
 	s.routesPrivate()
 	s.routesResource()
