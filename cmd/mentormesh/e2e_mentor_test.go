@@ -66,7 +66,9 @@ func TestMentorFindAcrossNodes(t *testing.T) {
 	t.Parallel()
 	h := harness.New(t, bin)
 	dirA := t.TempDir()
-	run := func(args ...string) harness.Result { return h.Run(nil, append([]string{"--data-dir", dirA}, args...)...) }
+	run := func(args ...string) harness.Result {
+		return h.Run(nil, append([]string{"--data-dir", dirA}, args...)...)
+	}
 
 	r := run("profile", "set", "--name", "Ana", "--skill", "facilitation", "--skill", "consent decision-making",
 		"--interest", "feedbak", "--role", "mentor", "--role", "peer", "--experience", "trainer", "--capacity", "2",
