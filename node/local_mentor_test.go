@@ -431,3 +431,37 @@ func TestKeyOrderIsPeerIDOrder(t *testing.T) {
 		prev, prevID = a, a.String()
 	}
 }
+
+// TestOutcomesReadAgainAfterPairingChanges: pairing outcomes are cached in
+// the directory and read again once a record of another kind is applied.
+func TestOutcomesReadAgainAfterPairingChanges(t *testing.T) {
+	l := openLocal(t).Local
+	ctx := context.Background()
+	state := func() (uint64, time.Time) {
+		t.Helper()
+		pd, err := l.profileDirectory(ctx, DefaultCommunity)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pd.mu.RLock()
+		defer pd.mu.RUnlock()
+		if !pd.outcomesSet {
+			t.Fatal("outcomes not read")
+		}
+		return pd.outcomesChanges, pd.outcomesAt
+	}
+	changes, at := state()
+	if c, a := state(); c != changes || !a.Equal(at) {
+		t.Errorf("outcomes read again with nothing changed: changes %d at %v, were %d at %v", c, a, changes, at)
+	}
+	pk := newPeerKey("pairing writer")
+	rec, err := record.Sign(pk.key, record.Body{Community: DefaultCommunity, Author: pk.author, Kind: mentorship.KindPairing,
+		Key: "0123456789abcdef0123456789abcdef", Version: 1, Timestamp: record.Now(), Payload: []byte{1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	receive(t, l, rec)
+	if c, _ := state(); c != changes+1 {
+		t.Errorf("after a pairing record: outcomes read at change %d, want %d", c, changes+1)
+	}
+}
