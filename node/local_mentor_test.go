@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"reflect"
 	"slices"
@@ -390,6 +391,14 @@ func TestMentorAPIRoundTrip(t *testing.T) {
 		if !errors.As(err, &e) || e.Code != api.CodeBadRequest {
 			t.Errorf("FindMentors(%+v) error = %v, want a bad request", bad, err)
 		}
+	}
+
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/api/v1/mentors?skill=rounds&limit=ten", nil)
+	req.Header.Set("Authorization", "Bearer t")
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("GET /api/v1/mentors?limit=ten = %v, %v; want 400", resp, err)
+	} else {
+		resp.Body.Close()
 	}
 
 	sl, err1 := l.Stats(ctx, "")
