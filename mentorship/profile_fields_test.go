@@ -306,6 +306,7 @@ func TestDecodeNewFields(t *testing.T) {
 		{"unknown experience skipped", enc(func(e *pbwire.Encoder) { e.Uint(9, 9) }), &mentorship.Profile{Name: "Ada"}},
 		{"unknown role skipped", enc(func(e *pbwire.Encoder) { e.Uint(10, 1); e.Uint(10, 7) }),
 			&mentorship.Profile{Name: "Ada", Roles: []mentorship.Role{mentorship.RoleMentor}}},
+		{"roles packed", enc(func(e *pbwire.Encoder) { e.BytesField(10, []byte{1, 3}) }), nil},
 		{"roles not contiguous", enc(func(e *pbwire.Encoder) { e.Uint(10, 1); e.Uint(11, 1); e.Uint(10, 2) }), nil},
 		{"17 role values", enc(func(e *pbwire.Encoder) {
 			for range 17 {
