@@ -126,7 +126,30 @@ func (p Profile) Normalize() Profile {
 // NormalizeTag lowercases a skill or interest and collapses its white
 // space, as profiles and queries store them.
 func NormalizeTag(s string) string {
+	if isNormalTag(s) {
+		return s // the common case, without allocating
+	}
 	return strings.ToLower(strings.Join(strings.Fields(s), " "))
+}
+
+// isNormalTag reports whether s is ASCII without upper case, with single
+// spaces between words and none around them.
+func isNormalTag(s string) bool {
+	space := true // at the start, a space would be leading
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= utf8.RuneSelf || c >= 'A' && c <= 'Z' || c < ' ':
+			return false
+		case c == ' ':
+			if space {
+				return false
+			}
+			space = true
+		default:
+			space = false
+		}
+	}
+	return !space || s == ""
 }
 
 // NormalizeTags normalises each tag, drops empty and duplicate ones and

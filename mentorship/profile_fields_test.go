@@ -375,3 +375,24 @@ func TestParseEnums(t *testing.T) {
 		}
 	}
 }
+
+func TestNormalizeTag(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"facilitation", "facilitation"},
+		{"consent decision-making", "consent decision-making"},
+		{"Facilitation", "facilitation"},
+		{" facilitation", "facilitation"},
+		{"facilitation ", "facilitation"},
+		{"consent  decision", "consent decision"},
+		{"consent\tdecision", "consent decision"},
+		{"consent\u00a0decision", "consent decision"},
+		{"ÉCOLE", "école"},
+		{"", ""},
+		{"   ", ""},
+	}
+	for _, tt := range tests {
+		if got := mentorship.NormalizeTag(tt.in); got != tt.want {
+			t.Errorf("NormalizeTag(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
