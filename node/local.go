@@ -188,7 +188,13 @@ func (l *Local) setProfileIn(ctx context.Context, community string, in api.Profi
 	if err != nil {
 		return api.Profile{}, err
 	}
-	return l.profileView(ctx, rec)
+	outcomes, err := l.outcomes(ctx, community)
+	if err != nil {
+		// The profile is saved: report that, without the mentorships,
+		// rather than an error that suggests it was not.
+		outcomes = nil
+	}
+	return profileView(rec, outcomes[l.author])
 }
 
 // DeleteProfile implements api.Backend.
