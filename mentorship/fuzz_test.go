@@ -9,12 +9,18 @@ import (
 	"github.com/mentormesh/mentormesh/mentorship"
 )
 
-// onlyKnownFields reports whether b holds no field other than the three a
-// profile defines.
+// onlyKnownFields reports whether b holds no field other than those a
+// profile defines, and no enum value this version skips.
 func onlyKnownFields(b []byte) bool {
-	d := pbwire.NewDecoder(b, 3)
+	d := pbwire.NewDecoder(b, 3, 5, 8, 10, 14)
 	for d.Next() {
-		if d.Field().Num > 3 {
+		f := d.Field()
+		switch {
+		case f.Num > 14:
+			return false
+		case f.Num == 9 && f.Uint > uint64(mentorship.ExperienceTrainer):
+			return false
+		case f.Num == 10 && f.Uint > uint64(mentorship.RolePeer):
 			return false
 		}
 	}
@@ -26,6 +32,7 @@ func FuzzDecodeProfile(f *testing.F) {
 		{Name: "Ada"},
 		{Name: "Ada Lovelace", Bio: "Line one\n\tindented", Skills: []string{"go", "mathematics"}},
 		{Name: "李小龍", Bio: "武", Skills: []string{"功", "夫"}},
+		fullProfile(),
 	} {
 		b, err := p.Encode()
 		if err != nil {

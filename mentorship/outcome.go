@@ -19,6 +19,10 @@ const (
 // from pairing records: what matching uses for free capacity and outcomes,
 // and what profiles show.
 type Outcome struct {
+	// PendingAsMentor and PendingAsMentee count proposals not yet answered
+	// (and not expired).
+	PendingAsMentor   int
+	PendingAsMentee   int
 	ActiveAsMentor    int
 	CompletedAsMentor int
 	ActiveAsMentee    int
@@ -62,6 +66,9 @@ func Outcomes(views []PairingView) map[[32]byte]Outcome {
 	for _, v := range views {
 		mentor, mentee := out[v.Mentor], out[v.Mentee]
 		switch v.State {
+		case PairPending:
+			mentor.PendingAsMentor++
+			mentee.PendingAsMentee++
 		case PairActive:
 			mentor.ActiveAsMentor++
 			mentee.ActiveAsMentee++

@@ -248,7 +248,7 @@ func (r Resource) Validate() error {
 			return err
 		}
 	}
-	if err := CheckLanguage(r.Language); err != nil {
+	if err := checkResourceLanguage(r.Language); err != nil {
 		return err
 	}
 	return r.validateEvent()
@@ -289,10 +289,9 @@ func (r Resource) validateEvent() error {
 	return nil
 }
 
-// CheckLanguage checks the syntax of an ISO 639 language code: "" (none),
-// or two or three lowercase ASCII letters (639-1 or 639-2/3). Whether the
-// code is assigned is not checked.
-func CheckLanguage(s string) error {
+// checkResourceLanguage checks a resource's language: "" (none), or an ISO
+// 639 code as CheckLanguage takes, with a message naming the resource.
+func checkResourceLanguage(s string) error {
 	if s == "" {
 		return nil
 	}

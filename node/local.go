@@ -45,6 +45,8 @@ type Local struct {
 	pairing     pairingHooks // lock, clock and capacity hook of pairings (local_pairing.go)
 	// events is nil when no node runs.
 	events *hub
+	// dirs are the profile directories for matching and statistics.
+	dirs profileDirs
 }
 
 var _ api.Backend = (*Local)(nil)
@@ -172,14 +174,11 @@ func (l *Local) setProfileIn(ctx context.Context, community string, in api.Profi
 	case !errors.Is(err, store.ErrNotFound):
 		return api.Profile{}, fmt.Errorf("reading current profile: %w", err)
 	}
-	if in.Name != nil {
-		prof.Name = *in.Name
+	if err := applyProfileInput(&prof, in); err != nil {
+		return api.Profile{}, api.BadRequest(err.Error())
 	}
-	if in.Bio != nil {
-		prof.Bio = *in.Bio
-	}
-	if in.Skills != nil {
-		prof.Skills = *in.Skills
+	if err := checkZoneKnown(in.TimeZone); err != nil {
+		return api.Profile{}, err
 	}
 	payload, err := prof.Encode()
 	if err != nil {
@@ -189,7 +188,13 @@ func (l *Local) setProfileIn(ctx context.Context, community string, in api.Profi
 	if err != nil {
 		return api.Profile{}, err
 	}
-	return profileView(rec)
+	outcomes, err := l.outcomes(ctx, community)
+	if err != nil {
+		// The profile is saved: report that, without the mentorships,
+		// rather than an error that suggests it was not.
+		outcomes = nil
+	}
+	return profileView(rec, outcomes[l.author])
 }
 
 // DeleteProfile implements api.Backend.
@@ -287,7 +292,7 @@ func (l *Local) Profile(ctx context.Context, peerID, community string) (api.Prof
 		if rec.Deleted || rec.Expired(time.Now()) {
 			continue
 		}
-		return profileView(rec)
+		return l.profileView(ctx, rec)
 	}
 	where := ""
 	if community != "" {
@@ -312,24 +317,13 @@ func (l *Local) checkJoined(community string) error {
 		community, strings.Join(l.joined(), ", "), community))
 }
 
-func profileView(rec *record.Record) (api.Profile, error) {
-	p, err := mentorship.DecodeProfile(rec.Payload)
+// profileView returns rec's profile with its author's mentorships.
+func (l *Local) profileView(ctx context.Context, rec *record.Record) (api.Profile, error) {
+	outcomes, err := l.outcomes(ctx, rec.Community)
 	if err != nil {
-		return api.Profile{}, fmt.Errorf("stored profile %s: %w", rec.ID, err)
+		return api.Profile{}, fmt.Errorf("reading pairing outcomes: %w", err)
 	}
-	skills := p.Skills
-	if skills == nil {
-		skills = []string{}
-	}
-	return api.Profile{
-		PeerID:    rec.Author.String(),
-		Community: rec.Community,
-		Name:      p.Name,
-		Bio:       p.Bio,
-		Skills:    skills,
-		Version:   rec.Version,
-		UpdatedAt: rec.Timestamp.UTC(),
-	}, nil
+	return profileView(rec, outcomes[rec.Author])
 }
 
 // Subscribe implements api.EventsBackend.

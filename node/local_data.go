@@ -234,10 +234,22 @@ type backupStore interface {
 
 // Backup implements api.Backend.
 func (l *Local) Backup(ctx context.Context, w io.Writer) (api.BackupResult, error) {
-	bs, ok := l.store.(backupStore)
+	bs, ok := unwrapStore(l.store).(backupStore)
 	if !ok {
 		return api.BackupResult{}, errors.New("this store cannot be backed up")
 	}
 	n, err := bs.Backup(ctx, w, store.BackupMeta{PeerID: l.author.String(), CreatedAt: time.Now().UTC()})
 	return api.BackupResult{Bytes: n}, err
+}
+
+// unwrapStore returns the store under wrappers such as observedStore, for
+// what only the concrete store can do.
+func unwrapStore(s store.Store) store.Store {
+	for {
+		u, ok := s.(interface{ Unwrap() store.Store })
+		if !ok {
+			return s
+		}
+		s = u.Unwrap()
+	}
 }

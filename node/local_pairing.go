@@ -163,13 +163,17 @@ func (l *Local) mentorCapacity(ctx context.Context, community string, author rec
 	if rec.Deleted {
 		return 0, false, nil
 	}
-	if _, err := mentorship.DecodeProfile(rec.Payload); err != nil {
+	p, err := mentorship.DecodeProfile(rec.Payload)
+	if err != nil {
 		return 0, false, fmt.Errorf("reading the mentor's profile: %w", err)
 	}
-	// TODO(lead): return the profile's `capacity` field (mentoring capacity:
-	// how many active mentees) once the profiles branch adds it to
-	// mentorship.Profile; until then capacity is unknown, i.e. unlimited.
-	return 0, false, nil
+	// Capacity 0 is "not set": such a mentor is not offered by `mentor
+	// find` (docs/MATCHING.md), but pairings they take part in directly
+	// are not limited.
+	if p.Capacity == 0 {
+		return 0, false, nil
+	}
+	return p.Capacity, true, nil
 }
 
 // pairingCommunity is the community a new pairing goes to: the one given,

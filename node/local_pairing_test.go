@@ -541,3 +541,28 @@ func equalJSON(a, b api.Pairing) bool {
 		a.Proposer == b.Proposer && a.Type == b.Type && a.MyRole == b.MyRole && a.Partner == b.Partner &&
 		a.PartnerName == b.PartnerName && a.State == b.State && slices.Equal(a.Actions, b.Actions) && a.Message == b.Message
 }
+
+// TestPairingCapacityFromProfile: the capacity a mentor sets in their
+// profile (not a test hook) is what accepting is held to, on the
+// mentor's node and on the mentee's; 0 (not set) limits nothing.
+func TestPairingCapacityFromProfile(t *testing.T) {
+	ctx := context.Background()
+	ada, ben, cat := newParty(t, "Ada"), newParty(t, "Ben"), newParty(t, "Cat")
+	one := 1
+	if _, err := ada.SetProfile(ctx, api.ProfileInput{Capacity: &one, Roles: &[]string{"mentor"}}); err != nil {
+		t.Fatal(err)
+	}
+	exchange(t, ada, ben, cat)
+	fromBen := mustPairing(t, "Ben's request")(ben.ProposePairing(ctx, api.PairingProposal{Type: api.PairingRequest, PeerID: ada.id}))
+	fromCat := mustPairing(t, "Cat's request")(cat.ProposePairing(ctx, api.PairingProposal{Type: api.PairingRequest, PeerID: ada.id}))
+	exchange(t, ada, ben, cat)
+	mustPairing(t, "accept Ben")(ada.AcceptPairing(ctx, fromBen.ID, api.PairingUpdate{}))
+	refused(t, ada, http.StatusConflict, "you are at capacity (1 of 1 active mentees)", func() error {
+		_, err := ada.AcceptPairing(ctx, fromCat.ID, api.PairingUpdate{})
+		return err
+	})
+	// Ben has no capacity set: he may mentor any number.
+	benOffer := mustPairing(t, "Ben's offer to Cat")(ben.ProposePairing(ctx, api.PairingProposal{Type: api.PairingOffer, PeerID: cat.id}))
+	exchange(t, ada, ben, cat)
+	mustPairing(t, "Cat accepts Ben's offer")(cat.AcceptPairing(ctx, benOffer.ID, api.PairingUpdate{}))
+}

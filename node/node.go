@@ -167,9 +167,10 @@ func (n *Node) start(apiAddr string) (err error) {
 	}
 	n.events = newHub()
 	n.local = &Local{paths: paths, key: edKey, author: author, store: n.store, communities: members, events: n.events}
-	var ingestStore ingest.BatchStore = storeAdapter{n.store, n.events}
+	n.local.observeStore()
+	var ingestStore ingest.BatchStore = storeAdapter{n.local.store, n.events}
 	if opts.OnRecordStored != nil {
-		ingestStore = observedStore{storeAdapter{n.store, n.events}, opts.OnRecordStored}
+		ingestStore = reportingStore{storeAdapter{n.local.store, n.events}, opts.OnRecordStored}
 	}
 	pipe := ingest.New(ingestStore, mentorship.Kinds{}, ingest.Options{
 		Joined:        members.has,
@@ -291,13 +292,14 @@ func (a storeAdapter) ApplyRemoteBatch(ctx context.Context, recs []*record.Recor
 
 var _ ingest.BatchStore = storeAdapter{}
 
-// observedStore is a storeAdapter that reports every record it stored.
-type observedStore struct {
+// reportingStore is a storeAdapter that reports every record it stored
+// (Options.OnRecordStored).
+type reportingStore struct {
 	storeAdapter
 	onStored func(*record.Record)
 }
 
-func (a observedStore) ApplyRemote(ctx context.Context, rec *record.Record) (bool, error) {
+func (a reportingStore) ApplyRemote(ctx context.Context, rec *record.Record) (bool, error) {
 	applied, err := a.storeAdapter.ApplyRemote(ctx, rec)
 	if applied && err == nil {
 		a.onStored(rec)
@@ -305,7 +307,7 @@ func (a observedStore) ApplyRemote(ctx context.Context, rec *record.Record) (boo
 	return applied, err
 }
 
-func (a observedStore) ApplyRemoteBatch(ctx context.Context, recs []*record.Record) ([]bool, error) {
+func (a reportingStore) ApplyRemoteBatch(ctx context.Context, recs []*record.Record) ([]bool, error) {
 	applied, err := a.storeAdapter.ApplyRemoteBatch(ctx, recs)
 	if err == nil {
 		for i, ok := range applied {
@@ -317,4 +319,4 @@ func (a observedStore) ApplyRemoteBatch(ctx context.Context, recs []*record.Reco
 	return applied, err
 }
 
-var _ ingest.BatchStore = observedStore{}
+var _ ingest.BatchStore = reportingStore{}

@@ -61,11 +61,13 @@ func OpenOffline(dataDir, command string, communities []string) (*Offline, error
 		lock.unlock()
 		return nil, fmt.Errorf("opening store: %w", err)
 	}
-	return &Offline{
+	off := &Offline{
 		Local: &Local{paths: p, key: edKey, author: author, store: st, communities: members},
 		lock:  lock,
 		store: st,
-	}, nil
+	}
+	off.observeStore()
+	return off, nil
 }
 
 // Close closes the store and releases the data directory.

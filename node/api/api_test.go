@@ -207,7 +207,8 @@ func checkSequence(t *testing.T, steps []step) {
 		if skills == nil {
 			skills = []string{}
 		}
-		return api.Profile{PeerID: me, Community: "sociocracy", Name: name, Bio: bio, Skills: skills, Version: version}
+		return api.Profile{PeerID: me, Community: "sociocracy", Name: name, Bio: bio, Skills: skills, Version: version,
+			Languages: []string{}, Interests: []string{}, Roles: []string{}, Links: []string{}, Availability: "open"}
 	}
 	final := profile(5, "Ada", "Facilitates circles.")
 	status := func(outbox int, counts ...api.KindCount) api.Status {

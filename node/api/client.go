@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"time"
 )
 
@@ -45,34 +44,6 @@ func (c *Client) Peers(ctx context.Context) ([]Peer, error) {
 func (c *Client) Status(ctx context.Context) (Status, error) {
 	var v Status
 	return v, c.do(ctx, http.MethodGet, "/api/v1/status", nil, &v)
-}
-
-// SetProfile implements Backend.
-func (c *Client) SetProfile(ctx context.Context, in ProfileInput) (Profile, error) {
-	var v Profile
-	return v, c.do(ctx, http.MethodPut, "/api/v1/profile", in, &v)
-}
-
-// DeleteProfile implements Backend.
-func (c *Client) DeleteProfile(ctx context.Context, community string) error {
-	p := "/api/v1/profile"
-	if community != "" {
-		p += "?community=" + url.QueryEscape(community)
-	}
-	return c.do(ctx, http.MethodDelete, p, nil, nil)
-}
-
-// Profile implements Backend.
-func (c *Client) Profile(ctx context.Context, peerID, community string) (Profile, error) {
-	if peerID == "" {
-		peerID = "self"
-	}
-	p := "/api/v1/profiles/" + url.PathEscape(peerID)
-	if community != "" {
-		p += "?community=" + url.QueryEscape(community)
-	}
-	var v Profile
-	return v, c.do(ctx, http.MethodGet, p, nil, &v)
 }
 
 // Shutdown asks the node to stop.

@@ -59,6 +59,7 @@ func NewServer(b Backend, opts ServerOptions) *Server {
 	s.mux.HandleFunc("GET /api/v1/session", s.handleSession)
 	s.mux.HandleFunc("POST /api/v1/logout", s.handleLogout)
 	s.mux.HandleFunc("GET /api/v1/events", s.handleEvents)
+	s.routesProfile()
 	s.routesPairing()
 	s.routesPrivate()
 	s.routesResource()
