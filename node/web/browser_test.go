@@ -312,3 +312,54 @@ func TestPageResourcesLive(t *testing.T) {
 	)
 	screenshot(t, tabA, "resources")
 }
+
+// TestPageFindAndStats: a mentor on B with the skills asked for is ranked
+// on A's page with its score and reasons; the statistics page adds up.
+func TestPageFindAndStats(t *testing.T) {
+	ctx := context.Background()
+	a := startNode(t)
+	b := startNode(t, a.Addrs()...)
+	c := startNode(t, a.Addrs()...)
+	two := 2
+	mk := func(n *node.Node, in api.ProfileInput) {
+		t.Helper()
+		if _, err := n.Local().SetProfile(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mk(a, api.ProfileInput{Name: ptr("Sam"), Languages: &[]string{"en"}, Roles: &[]string{"mentee"}})
+	mk(b, api.ProfileInput{Name: ptr("Amara"), Skills: &[]string{"facilitation", "consent decision-making"},
+		Languages: &[]string{"en"}, Roles: &[]string{"mentor"}, Capacity: &two, Experience: ptr("trainer")})
+	mk(c, api.ProfileInput{Name: ptr("Jonas"), Skills: &[]string{"facilitation"},
+		Languages: &[]string{"de"}, Roles: &[]string{"mentor"}, Capacity: &two, Experience: ptr("practising")})
+	waitFor(t, 30*time.Second, "A to hold all three profiles", func() bool {
+		l, err := a.Local().ListProfiles(ctx, "")
+		return err == nil && len(l) == 3
+	})
+	tab := newBrowser(t)
+	base := "http://" + a.APIAddr()
+	run(t, tab, "find mentors for facilitation and consent",
+		chromedp.Navigate(a.LoginURL()),
+		chromedp.WaitVisible(`//div[@id="live"][contains(., "live")]`),
+		chromedp.Navigate(base+"/#/find"),
+		chromedp.SendKeys(chromedp.CSS(`form[aria-label="Find a mentor"] input[name="skill"]`), "facilitation, consent decision-making"),
+		chromedp.Click(`//button[text()="Find mentors"]`),
+		chromedp.WaitVisible(`//ol[@class="results"]/li[1][@data-mentor="`+b.PeerID()+`"]`),
+		chromedp.WaitVisible(`//ol[@class="results"]/li[2][@data-mentor="`+c.PeerID()+`"]`),
+		chromedp.WaitVisible(`//li[@data-mentor="`+b.PeerID()+`"]//ul[@class="reasons"]/li[contains(., "2 of 2 skills")]`),
+	)
+	screenshot(t, tab, "find")
+	run(t, tab, "ask the best match, from the results",
+		chromedp.Click(`//li[@data-mentor="`+b.PeerID()+`"]//button[contains(., "Ask to mentor me")]`),
+		chromedp.WaitVisible(`//h2[contains(., "Ask for a mentor")]`),
+		chromedp.Click(`//button[text()="Send"]`),
+		chromedp.WaitVisible(`//article[@data-state="pending"]//h2[contains(., "Amara")]`),
+	)
+	run(t, tab, "statistics add up",
+		chromedp.Navigate(base+"/#/stats"),
+		chromedp.WaitVisible(`//h2[text()="Practitioners"]`),
+		chromedp.WaitVisible(`//div[@class="bars"]/span[text()="mentors"]/following-sibling::span[1][text()="2"]`),
+		chromedp.WaitVisible(`//div[@class="bars"]/span[text()="pending"]/following-sibling::span[1][text()="1"]`),
+	)
+	screenshot(t, tab, "stats")
+}

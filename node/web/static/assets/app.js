@@ -15,6 +15,7 @@ function h(tag, attrs, ...children) {
     if (v === undefined || v === null || v === false) continue;
     if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
     else if (k === "class") el.className = v;
+    else if (k === "style") el.style.cssText = v; // CSSOM: allowed by the page's CSP, unlike a style attribute
     else el.setAttribute(k, v === true ? "" : String(v));
   }
   for (const c of children.flat(Infinity)) {
@@ -26,7 +27,7 @@ function h(tag, attrs, ...children) {
 
 function show(...nodes) {
   const main = document.getElementById("main");
-  main.replaceChildren(...nodes.flat());
+  main.replaceChildren(...nodes.flat(Infinity).filter((n) => n !== null && n !== undefined && n !== false));
 }
 
 function toast(msg, ok) {
@@ -135,21 +136,61 @@ views.profile = async () => {
   }) },
     profileFields(p || {}),
     h("button", { type: "submit" }, p ? "Save profile" : "Create profile"));
-  show(h("h1", {}, p ? "My profile" : "Create your profile"), intro, form);
+  show(h("h1", {}, p ? "My profile" : "Create your profile"), intro, p ? h("section", { class: "card" }, profileSummary(p)) : null, form);
 };
 
-// profileFields and profileBody are extended by the profile section below
-// when the node knows more profile fields.
+const experienceLevels = [["", "not said"], ["new", "new to sociocracy"], ["practising", "practising"], ["experienced", "experienced"], ["trainer", "trainer"]];
+
 function profileFields(p) {
+  const roles = p.roles || [];
+  const check = (name, value, label, checked) => h("label", { class: "check" },
+    h("input", { type: "checkbox", name, value, checked }), " ", label);
   return [
     field("Display name", input("name", p.name, { required: true, maxlength: 80, autocomplete: "name" })),
+    h("div", { class: "row" },
+      field("Pronouns", input("pronouns", p.pronouns, { maxlength: 40 })),
+      field("Languages", input("languages", (p.languages || []).join(", ")), "ISO codes, e.g. en, de"),
+      field("Time zone", input("time_zone", p.time_zone || Intl.DateTimeFormat().resolvedOptions().timeZone || ""), "e.g. Europe/Berlin or UTC+01:00")),
     field("Bio", textarea("bio", p.bio, { maxlength: 2000 })),
-    field("Skills and interests", input("skills", (p.skills || []).join(", ")), "Comma-separated, e.g. facilitation, consent decision-making"),
+    field("Skills", input("skills", (p.skills || []).join(", ")), "Comma-separated, e.g. facilitation, consent decision-making"),
+    field("Interests", input("interests", (p.interests || []).join(", ")), "What you want to learn, comma-separated"),
+    h("div", { class: "row" },
+      field("Experience", select("experience", experienceLevels, p.experience || "")),
+      field("Location (optional, coarse)", input("location", p.location, { maxlength: 80 }))),
+    h("fieldset", {}, h("legend", {}, "I offer to be a"),
+      check("roles", "mentor", "mentor", roles.includes("mentor")), " ",
+      check("roles", "mentee", "mentee", roles.includes("mentee")), " ",
+      check("roles", "peer", "peer", roles.includes("peer"))),
+    h("div", { class: "row" },
+      field("Mentoring capacity (mentees at once)", input("capacity", String(p.capacity || 0), { type: "number", min: 0, max: 50 })),
+      field("Hours per month", input("hours_per_month", String(p.hours_per_month || 0), { type: "number", min: 0, max: 200 })),
+      field("Availability", select("availability", [["open", "open to requests"], ["closed", "closed for now"]], p.availability || "open"))),
+    field("Links", input("links", (p.links || []).join(" ")), "Up to 5 http(s) addresses, separated by spaces"),
   ];
 }
 
 function profileBody(fd) {
-  return { name: fd.get("name"), bio: fd.get("bio"), skills: list(fd.get("skills")) };
+  return {
+    name: fd.get("name"), bio: fd.get("bio"), pronouns: fd.get("pronouns"),
+    skills: list(fd.get("skills")), interests: list(fd.get("interests")), languages: list(fd.get("languages")),
+    time_zone: fd.get("time_zone"), location: fd.get("location"), experience: fd.get("experience"),
+    roles: fd.getAll("roles"), capacity: Number(fd.get("capacity")) || 0,
+    hours_per_month: Number(fd.get("hours_per_month")) || 0, availability: fd.get("availability"),
+    links: String(fd.get("links") || "").split(/\s+/).filter(Boolean),
+  };
+}
+
+function profileSummary(p) {
+  const m = p.mentorships || {};
+  return h("dl", {},
+    p.pronouns ? [h("dt", {}, "Pronouns"), h("dd", {}, p.pronouns)] : null,
+    (p.languages || []).length ? [h("dt", {}, "Languages"), h("dd", {}, p.languages.join(", "))] : null,
+    p.time_zone ? [h("dt", {}, "Time zone"), h("dd", {}, p.time_zone)] : null,
+    (p.skills || []).length ? [h("dt", {}, "Skills"), h("dd", {}, p.skills.map((t) => h("span", { class: "tag" }, t)))] : null,
+    (p.roles || []).length ? [h("dt", {}, "Roles"), h("dd", {}, p.roles.join(", "))] : null,
+    [h("dt", {}, "Mentorships"), h("dd", {}, `${m.completed_as_mentor || 0} completed as mentor` +
+      (m.ratings ? `, average rating ${m.average_rating.toFixed(1)} of ${m.ratings}` : "") +
+      ((p.roles || []).includes("mentor") && p.capacity ? ` · ${m.free_places ?? "?"} of ${p.capacity} places free` : ""))]);
 }
 
 views.network = async () => {
@@ -193,6 +234,68 @@ views.network = async () => {
         h("thead", {}, h("tr", {}, ["Community", "Kind", "Records", "Deleted"].map((c) => h("th", { scope: "col" }, c)))),
         h("tbody", {}, recs.map((r) => h("tr", {}, h("td", {}, r.community), h("td", {}, r.kind), h("td", {}, String(r.records)), h("td", {}, String(r.tombstones))))))),
   );
+};
+
+// ---------- finding a mentor ----------
+
+views.find = async () => {
+  const q = state.findQuery || { skill: (state.me && (state.me.interests || []).join(", ")) || "", lang: "", tz: "", experience: "" };
+  const params = new URLSearchParams();
+  for (const sk of list(q.skill)) params.append("skill", sk);
+  for (const l of list(q.lang)) params.append("lang", l);
+  if (q.tz) params.set("tz", q.tz);
+  if (q.experience) params.set("experience", q.experience);
+  params.set("limit", "20");
+  let res = null, err = null;
+  if (list(q.skill).length) {
+    try { res = await api("GET", "/api/v1/mentors?" + params.toString()); } catch (e) { err = e; }
+  }
+  const form = h("form", { class: "card", role: "search", "aria-label": "Find a mentor", onsubmit: onSubmit(async (fd) => {
+    state.findQuery = { skill: fd.get("skill"), lang: fd.get("lang"), tz: fd.get("tz"), experience: fd.get("experience") };
+    document.activeElement.blur();
+    render();
+  }) },
+    field("Skills you want to learn", input("skill", q.skill, { required: true }), "Comma-separated, e.g. facilitation, role selection"),
+    h("div", { class: "row" },
+      field("Languages", input("lang", q.lang), "Default: the languages in your profile"),
+      field("Your time zone", input("tz", q.tz), "Default: your profile's"),
+      field("At least", select("experience", experienceLevels.map(([v, l]) => [v, v ? l : "any experience"]), q.experience))),
+    h("button", { type: "submit" }, "Find mentors"));
+  const results = !res ? (err ? h("p", { role: "alert" }, err.message) : h("p", { class: "muted" }, "Enter the skills you want to learn.")) :
+    res.mentors.length === 0 ? h("p", {}, `No mentor matches (${res.eligible} mentors with free places considered).`) :
+      h("ol", { class: "results" }, res.mentors.map((m) => h("li", { class: "card", "data-mentor": m.peer_id },
+        h("div", { class: "row" }, h("h2", {}, m.name), h("span", { class: "score", "aria-label": `score ${m.score}` }, `${Math.round(m.score)} / 100`)),
+        h("ul", { class: "reasons" }, m.reasons.map((r) => h("li", {}, r.text))),
+        h("button", { type: "button", onclick: () => { state.proposeTo = m.peer_id; location.hash = "#/pairings"; } }, "Ask to mentor me"))));
+  const sugg = res && res.suggestions && Object.keys(res.suggestions).length ?
+    h("p", { class: "muted" }, "Did you mean: ", Object.entries(res.suggestions).map(([k, v]) => `${k} → ${v.join(", ")}`).join("; ")) : null;
+  show(h("h1", {}, "Find a mentor"), form, sugg, results);
+};
+
+// ---------- statistics ----------
+
+function bars(entries) {
+  const max = Math.max(1, ...entries.map(([, v]) => v));
+  return h("div", { class: "bars", role: "list" }, entries.map(([label, v]) => [
+    h("span", { role: "listitem" }, label),
+    h("div", { class: "bar", style: `width:${Math.round(100 * v / max)}%`, "aria-hidden": "true" }),
+    h("span", {}, String(v))]));
+}
+
+views.stats = async () => {
+  const st = await api("GET", "/api/v1/stats");
+  const p = st.pairings || {};
+  show(h("h1", {}, "Statistics"),
+    h("p", { class: "muted" }, `Community ${st.community}, as this node sees it.`),
+    h("section", { class: "card", "aria-labelledby": "people-h" }, h("h2", { id: "people-h" }, "Practitioners"),
+      bars([["practitioners", st.practitioners], ["mentors", st.mentors], ["with free places", st.mentors_with_free_capacity], ["mentees", st.mentees], ["peers", st.peers]])),
+    h("section", { class: "card", "aria-labelledby": "pairs-h" }, h("h2", { id: "pairs-h" }, "Pairings"),
+      bars([["pending", p.pending || 0], ["active", p.active], ["completed", p.completed]]),
+      h("p", {}, st.ratings ? `Average rating ${st.average_rating} from ${st.ratings} ratings.` : "No ratings yet.")),
+    h("section", { class: "card", "aria-labelledby": "res-h" }, h("h2", { id: "res-h" }, "Resources by kind"),
+      Object.keys(st.resources || {}).length ? bars(Object.entries(st.resources)) : h("p", {}, "No resources yet.")),
+    h("section", { class: "card", "aria-labelledby": "skills-h" }, h("h2", { id: "skills-h" }, "Most common skills"),
+      (st.top_skills || []).length ? bars(st.top_skills.map((x) => [x.skill, x.profiles])) : h("p", {}, "No skills yet.")));
 };
 
 // ---------- pairings ----------
