@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -362,4 +363,60 @@ func TestPageFindAndStats(t *testing.T) {
 		chromedp.WaitVisible(`//div[@class="bars"]/span[text()="pending"]/following-sibling::span[1][text()="1"]`),
 	)
 	screenshot(t, tab, "stats")
+}
+
+// TestPageAccessibleAndNarrow: on a phone-sized window every section
+// renders without horizontal scrolling, every form control has a label,
+// and the sections can be reached with the keyboard alone.
+func TestPageAccessibleAndNarrow(t *testing.T) {
+	a := startNode(t)
+	if _, err := a.Local().SetProfile(context.Background(), api.ProfileInput{Name: ptr("Ada")}); err != nil {
+		t.Fatal(err)
+	}
+	tab := newBrowser(t)
+	base := "http://" + a.APIAddr()
+	run(t, tab, "log in", chromedp.Navigate(a.LoginURL()), chromedp.WaitVisible(`//div[@id="live"][contains(., "live")]`))
+	if _, err := chromedp.Run(tab, chromedp.EmulateViewport(360, 740)); err != nil {
+		t.Fatal(err)
+	}
+	// Checks run in the page: controls without a label, and content wider
+	// than the window.
+	const audit = `(() => {
+	  const unlabelled = [...document.querySelectorAll("main input, main select, main textarea")]
+	    .filter((el) => el.type !== "hidden" && !(el.labels && el.labels.length) && !el.getAttribute("aria-label"))
+	    .map((el) => el.name || el.outerHTML.slice(0, 60));
+	  return JSON.stringify({unlabelled, overflow: document.documentElement.scrollWidth - window.innerWidth});
+	})()`
+	for _, view := range []string{"profile", "find", "pairings", "resources", "communities", "network", "stats"} {
+		run(t, tab, "open "+view, chromedp.Navigate(base+"/#/"+view), chromedp.WaitVisible(`//main/h1`))
+		got, err := chromedp.Run(tab, chromedp.Evaluate[string](audit))
+		if err != nil {
+			t.Fatalf("%s: audit: %v", view, err)
+		}
+		var res struct {
+			Unlabelled []string `json:"unlabelled"`
+			Overflow   int      `json:"overflow"`
+		}
+		if err := json.Unmarshal([]byte(got), &res); err != nil {
+			t.Fatalf("%s: audit result %q: %v", view, got, err)
+		}
+		if len(res.Unlabelled) > 0 {
+			t.Errorf("%s: form controls without a label: %v", view, res.Unlabelled)
+		}
+		if res.Overflow > 0 {
+			t.Errorf("%s: content %d px wider than a 360 px window", view, res.Overflow)
+		}
+	}
+	screenshot(t, tab, "narrow-stats")
+	// Keyboard: Tab from the top reaches the skip link, then the first
+	// section link; Enter follows it.
+	run(t, tab, "keyboard navigation",
+		chromedp.Navigate(base+"/#/network"), chromedp.WaitVisible(`//main/h1[text()="Network"]`),
+		chromedp.KeyEvent("\t"), chromedp.KeyEvent("\t"),
+	)
+	focused, err := chromedp.Run(tab, chromedp.Evaluate[string](`document.activeElement.textContent`))
+	if err != nil || focused != "My profile" {
+		t.Fatalf("second Tab focuses %q (%v), want the first section link", focused, err)
+	}
+	run(t, tab, "Enter follows the link", chromedp.KeyEvent("\r"), chromedp.WaitVisible(`//main/h1[text()="My profile"]`))
 }
