@@ -526,9 +526,10 @@ func TestOutcomes(t *testing.T) {
 
 	got := mentorship.Outcomes(views)
 	want := map[[32]byte]mentorship.Outcome{
-		// Ada receives Ben's ratings (5 and 3), Ben receives Ada's (4).
-		ada: {ActiveAsMentor: 1, CompletedAsMentor: 2, Ratings: 2, RatingSum: 8},
-		ben: {ActiveAsMentee: 1, CompletedAsMentee: 2, Ratings: 1, RatingSum: 4},
+		// Ada receives Ben's ratings (5 and 3), Ben receives Ada's (4);
+		// Ben's unanswered proposal is pending on both sides.
+		ada: {PendingAsMentor: 1, ActiveAsMentor: 1, CompletedAsMentor: 2, Ratings: 2, RatingSum: 8},
+		ben: {PendingAsMentee: 1, ActiveAsMentee: 1, CompletedAsMentee: 2, Ratings: 1, RatingSum: 4},
 	}
 	if len(got) != len(want) || got[ada] != want[ada] || got[ben] != want[ben] {
 		t.Errorf("Outcomes = %+v, want %+v", got, want)
