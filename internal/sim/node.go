@@ -100,10 +100,10 @@ func startNode(idx int, h *gatedHost, key ed25519.PrivateKey, cfg *Config, obs *
 	return n, nil
 }
 
-// write signs a new record, stores it and publishes it, as node.Local and
-// the node's publisher do. It returns the record once it is handed to
-// GossipSub; before, it calls registered with the record, so the observer
-// knows it before any peer can store it.
+// write signs a new record (a resource, 363 bytes signed), stores it and
+// publishes it, as node.Local and the node's publisher do. It calls
+// registered with the record once it is stored and before it is published,
+// so the observer knows it before any peer can store it.
 func (n *simNode) write(ctx context.Context, community string, seq int, registered func(*record.Record)) error {
 	res := mentorship.Resource{
 		Type:        mentorship.ResourceArticle,
@@ -136,8 +136,10 @@ func (n *simNode) write(ctx context.Context, community string, seq int, register
 	if err := n.g.Publish(ctx, rec); err != nil && !errors.Is(err, gossip.ErrNoPeers) {
 		return err
 	}
-	// The node keeps a record with no listener in its outbox; the
-	// simulation counts on catch-up for it instead.
+	// The node would keep a record nobody listened to (a node cut off
+	// from its side of a partition) in its outbox, and publish it when a
+	// peer joins; the simulation leaves it to catch-up, so that no gossip
+	// follows the heal.
 	return n.st.RemoveFromOutbox(ctx, rec.ID)
 }
 

@@ -35,7 +35,9 @@ type observer struct {
 	held     []int
 	want     int
 	complete []time.Time
-	// mesh is each node's GossipSub mesh, from Graft and Prune.
+	// mesh is each node's GossipSub mesh, from Graft and Prune, to wait
+	// for the meshes to form at the start (GossipSub traces no prune when
+	// a peer disconnects, so it is not kept up to date after that).
 	mesh []map[peer.ID]bool
 
 	// Counters since the last reset.
@@ -52,7 +54,6 @@ type observer struct {
 
 // recState follows one record written during the simulation.
 type recState struct {
-	origin    int
 	published time.Time
 	stored    int // nodes holding it, the origin included
 	last      time.Time
@@ -135,7 +136,7 @@ func (o *observer) setWant(n int) (missing int, lacking []bool) {
 func (o *observer) published(origin int, rec *record.Record) *recState {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	rs := &recState{origin: origin, published: time.Now(), stored: 1}
+	rs := &recState{published: time.Now(), stored: 1}
 	o.recs[rec.ID] = rs
 	o.storedLocked(origin, viaLocal)
 	return rs
