@@ -31,10 +31,10 @@ const (
 // interval, one session with a random topic peer. At most one session runs
 // per peer and scope; a busy peer is retried with backoff.
 //
-// With Config.SpreadPulled (a proposal, not what the node does), a session
-// that brought new records of the community is followed by a community
-// session with every other topic peer, so that what one node pulls reaches
-// its neighbours in seconds instead of at their next periodic session.
+// As in the node (unless Config.NoSpreadPulled), a session that brought new
+// records of the community is followed by a community session with every
+// other topic peer, so that what one node pulls reaches its neighbours in
+// seconds instead of at their next periodic session.
 type catchUp struct {
 	n         *simNode
 	community string
@@ -51,7 +51,7 @@ type syncKey struct {
 }
 
 func newCatchUp(n *simNode, cfg *Config) *catchUp {
-	return &catchUp{n: n, community: cfg.Community, spread: cfg.SpreadPulled,
+	return &catchUp{n: n, community: cfg.Community, spread: !cfg.NoSpreadPulled,
 		running: map[syncKey]bool{}, again: map[syncKey]bool{}}
 }
 

@@ -48,11 +48,10 @@ type Config struct {
 	// CatchUpInterval is the period of catch-up with a random peer
 	// (default DefaultCatchUpInterval; negative: none).
 	CatchUpInterval time.Duration
-	// SpreadPulled makes a node that pulled new records in a catch-up
-	// session reconcile with its other peers at once. This is a proposal
-	// to measure, not what the node does (default false: the node's
-	// schedule).
-	SpreadPulled bool
+	// NoSpreadPulled turns off what the node does after a catch-up session
+	// that pulled new records: reconcile with its other peers at once
+	// (node/catchup.go, spread). Set it to measure the schedule without.
+	NoSpreadPulled bool
 	// Timeout bounds each wait for records to arrive (default
 	// DefaultTimeout).
 	Timeout time.Duration

@@ -13,11 +13,11 @@ import (
 )
 
 var (
-	flagNodes   = flag.Int("sim.nodes", 0, "run TestSimulationLarge with this many nodes (0: skip it)")
-	flagRecords = flag.Int("sim.records", 100, "records written in the propagation phase of TestSimulationLarge")
-	flagSeed    = flag.Uint64("sim.seed", 1, "seed of the topology, the writers and the partition (TestSimulationLarge)")
-	flagWall    = flag.Bool("sim.wall", false, "run on the wall clock instead of synctest's virtual clock")
-	flagSpread  = flag.Bool("sim.spread", false, "measure the proposal Config.SpreadPulled instead of the node's catch-up schedule")
+	flagNodes    = flag.Int("sim.nodes", 0, "run TestSimulationLarge with this many nodes (0: skip it)")
+	flagRecords  = flag.Int("sim.records", 100, "records written in the propagation phase of TestSimulationLarge")
+	flagSeed     = flag.Uint64("sim.seed", 1, "seed of the topology, the writers and the partition (TestSimulationLarge)")
+	flagWall     = flag.Bool("sim.wall", false, "run on the wall clock instead of synctest's virtual clock")
+	flagNoSpread = flag.Bool("sim.no-spread", false, "measure the catch-up schedule without spreading pulled records (Config.NoSpreadPulled)")
 )
 
 // inBubble runs f in a synctest bubble, on a virtual clock, unless
@@ -61,7 +61,7 @@ func TestSimulationLarge(t *testing.T) {
 		t.Skip("run with -sim.nodes N")
 	}
 	inBubble(t, func(t *testing.T) {
-		res, err := Run(context.Background(), Config{Nodes: *flagNodes, Records: *flagRecords, Seed: *flagSeed, SpreadPulled: *flagSpread})
+		res, err := Run(context.Background(), Config{Nodes: *flagNodes, Records: *flagRecords, Seed: *flagSeed, NoSpreadPulled: *flagNoSpread})
 		if err != nil {
 			t.Fatal(err)
 		}
