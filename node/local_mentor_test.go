@@ -405,7 +405,7 @@ func TestMentorAPIRoundTrip(t *testing.T) {
 	sr, err2 := client.Stats(ctx, "")
 	zero := 0
 	wantStats := api.Stats{Community: DefaultCommunity, Practitioners: 3, Mentors: 2, MentorsWithFreeCapacity: 2, FreePlaces: 4,
-		Pairings: api.StatsPairings{Pending: &zero},
+		Pairings:  api.StatsPairings{Pending: &zero},
 		Resources: map[string]int{}, TopSkills: []api.SkillCount{{Skill: "consent decision-making", Profiles: 1},
 			{Skill: "facilitation", Profiles: 1}, {Skill: "facilitaton", Profiles: 1}}}
 	if err1 != nil || err2 != nil || !reflect.DeepEqual(sl, wantStats) || !reflect.DeepEqual(sr, wantStats) {
