@@ -51,6 +51,9 @@ type netConfig struct {
 	log     *slog.Logger
 	started time.Time
 	events  *hub // may be nil
+	mod     *moderation
+	bans    *bans  // peers refused for flooding (floods.go)
+	pacer   *pacer // paces publication of own records (floods.go)
 }
 
 // netNode is the network half of a node: host, gossip, discovery, and the
@@ -116,12 +119,14 @@ func startNet(cfg netConfig) (*netNode, error) {
 		Logger:       cfg.log.With("subsystem", "gossip"),
 		PubSubLogger: libraryLogger(cfg.log, "pubsub"),
 		OnPeerJoin:   n.onPeerJoin,
+		OnGraylisted: n.onGraylisted,
 	})
 	if err != nil {
 		cancel()
 		h.Close()
 		return nil, err
 	}
+	cfg.mod.setOnBlock(n.onBlocked)
 	for _, c := range cfg.opts.Communities {
 		if err := n.g.Join(c); err != nil {
 			n.close()
@@ -165,10 +170,16 @@ func newHost(cfg netConfig) (host.Host, error) {
 			libp2p.ConnectionManager(cm),
 			libp2p.UserAgent("mentormesh/" + cfg.opts.Version),
 		}
-		if cfg.opts.ConnectionGater != nil {
-			opts = append(opts, libp2p.ConnectionGater(cfg.opts.ConnectionGater))
+		rm, err := newResourceManager()
+		if err != nil {
+			return nil, err
 		}
-		return libp2p.New(opts...)
+		opts = append(opts, libp2p.ResourceManager(rm), libp2p.ConnectionGater(peerGater{cfg.mod, cfg.bans, cfg.opts.ConnectionGater}))
+		h, err := libp2p.New(opts...)
+		if err != nil {
+			_ = rm.Close()
+		}
+		return h, err
 	}
 	h, err := mk(listen)
 	if err != nil && !explicit {
@@ -311,9 +322,13 @@ func (n *netNode) publishLoop() {
 func (n *netNode) flushOutbox() {
 	var sent []record.ID
 	err := n.cfg.store.Outbox(n.ctx, func(rec *record.Record) error {
+		if !n.cfg.pacer.ready(rec.Author, n.poke) {
+			return nil // published when the author's rate limit allows
+		}
 		err := n.g.Publish(n.ctx, rec)
 		switch {
 		case err == nil:
+			n.cfg.pacer.sent(rec.Author)
 			sent = append(sent, rec.ID)
 		case errors.Is(err, gossip.ErrNoPeers):
 			// Kept for when a peer joins.

@@ -65,6 +65,10 @@ type Options struct {
 	// ConnectionGater, if set, vets every connection (tests use it to
 	// partition a network).
 	ConnectionGater connmgr.ConnectionGater
+	// GossipRateLimit is the per-author limit on records arriving by
+	// gossip (default ingest.DefaultRateLimit); the node paces its own
+	// publications to it.
+	GossipRateLimit ingest.RateLimit
 	// Version is reported to peers in the libp2p user agent.
 	Version string
 	Logger  *slog.Logger
@@ -155,13 +159,21 @@ func (n *Node) start(apiAddr string) (err error) {
 		return err
 	}
 	n.events = newHub()
-	n.local = &Local{paths: paths, key: edKey, author: author, store: n.store, communities: opts.Communities, events: n.events}
-	pipe := ingest.New(storeAdapter{n.store, n.events}, mentorship.Kinds{}, ingest.Options{
+	mod, err := loadModeration(context.Background(), paths, n.store, author, n.log.With("subsystem", "moderation"))
+	if err != nil {
+		return err
+	}
+	n.local = &Local{paths: paths, key: edKey, author: author, store: n.store, communities: opts.Communities, events: n.events, mod: mod}
+	limiter := ingest.NewAuthorLimiter(opts.GossipRateLimit, 0, nil)
+	pipe := ingest.New(moderatedStore{storeAdapter{n.store, n.events}, mod}, mentorship.Kinds{}, ingest.Options{
 		Joined:        func(c string) bool { return slices.Contains(opts.Communities, c) },
 		IsUnknownKind: func(err error) bool { return errors.Is(err, mentorship.ErrUnknownKind) },
+		Blocked:       mod.blocked,
+		Limiter:       limiter,
 	})
 	if n.net, err = startNet(netConfig{
 		key: key, self: author, opts: opts, store: n.store, pipe: pipe, log: n.log, started: n.started, events: n.events,
+		mod: mod, bans: newBans(), pacer: &pacer{lim: ingest.NewAuthorLimiter(limiter.Limit(), 16, nil)},
 	}); err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/mentormesh/mentormesh/store"
@@ -53,8 +54,14 @@ func OpenOffline(dataDir, command string, communities []string) (*Offline, error
 		lock.unlock()
 		return nil, fmt.Errorf("opening store: %w", err)
 	}
+	mod, err := loadModeration(context.Background(), p, st, author, nil)
+	if err != nil {
+		st.Close()
+		lock.unlock()
+		return nil, err
+	}
 	return &Offline{
-		Local: &Local{paths: p, key: edKey, author: author, store: st, communities: communities},
+		Local: &Local{paths: p, key: edKey, author: author, store: st, communities: communities, mod: mod},
 		lock:  lock,
 		store: st,
 	}, nil

@@ -49,4 +49,6 @@ var fuzzEndpoints = []struct{ method, path string }{
 	{http.MethodPost, "/api/v1/pairings"},
 	{http.MethodPost, "/api/v1/pairings/0123456789abcdef0123456789abcdef/accept"},
 	{http.MethodPost, "/api/v1/pairings/0123456789abcdef0123456789abcdef/complete"},
+	{http.MethodPost, "/api/v1/blocks"},
+	{http.MethodPost, "/api/v1/stewards"},
 }

@@ -63,6 +63,7 @@ func NewServer(b Backend, opts ServerOptions) *Server {
 	s.routesPrivate()
 	s.routesResource()
 	s.routesCommunity()
+	s.routesModeration()
 	return s
 }
 

@@ -18,6 +18,7 @@ type Backend interface {
 	PrivateBackend
 	ResourceBackend
 	CommunityBackend
+	ModerationBackend
 	EventsBackend
 }
 
