@@ -14,16 +14,20 @@ import (
 // Flood defences of the running node (docs/SECURITY-floods.md):
 //
 //   - a peer that sends records failing verification is graylisted by
-//     GossipSub's peer score after four of them (sync/gossip); the node then
-//     closes its connections and refuses it for graylistBan;
+//     GossipSub's peer score after four of them (sync/gossip); a peer may
+//     hand at most 128 messages at once, then 64 a second, to validation,
+//     and one sending 128 beyond that is reported as flooding;
+//     either way the node closes its connections and refuses it for
+//     misbehaviourBan;
 //   - every author's records arriving by gossip are rate-limited
 //     (ingest.AuthorLimiter); the node paces the publication of its own
 //     records to the same limit, so its peers do not drop them;
 //   - libp2p's resource manager caps connections, streams and memory
 //     (resources.go).
 
-// graylistBan is how long a graylisted peer is disconnected and refused.
-const graylistBan = 10 * time.Minute
+// misbehaviourBan is how long a graylisted or flooding peer is
+// disconnected and refused.
+const misbehaviourBan = 10 * time.Minute
 
 // maxBans bounds the ban list; the oldest bans go first when it is full.
 const maxBans = 4096
@@ -80,12 +84,12 @@ func (b *bans) banned(p peer.ID) bool {
 	return true
 }
 
-// onGraylisted disconnects a graylisted peer and refuses it for a while:
-// GossipSub already ignores what it sends, but reading and decoding its
-// messages still costs CPU.
-func (n *netNode) onGraylisted(p peer.ID, score float64) {
-	n.cfg.bans.ban(p, graylistBan)
-	n.log.Warn("disconnecting a peer that sent invalid records", "peer", p, "score", score, "refused_for", graylistBan)
+// onMisbehaving disconnects a peer that GossipSub graylisted or that
+// floods, and refuses it for a while: GossipSub already ignores what it
+// sends, but reading and decoding its messages still costs CPU.
+func (n *netNode) onMisbehaving(p peer.ID, why string) {
+	n.cfg.bans.ban(p, misbehaviourBan)
+	n.log.Warn("disconnecting a misbehaving peer", "peer", p, "why", why, "refused_for", misbehaviourBan)
 	n.spawn(func() { _ = n.h.Network().ClosePeer(p) })
 }
 

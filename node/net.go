@@ -119,7 +119,7 @@ func startNet(cfg netConfig) (*netNode, error) {
 		Logger:       cfg.log.With("subsystem", "gossip"),
 		PubSubLogger: libraryLogger(cfg.log, "pubsub"),
 		OnPeerJoin:   n.onPeerJoin,
-		OnGraylisted: n.onGraylisted,
+		OnBadPeer:    n.onMisbehaving,
 	})
 	if err != nil {
 		cancel()

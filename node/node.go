@@ -173,7 +173,7 @@ func (n *Node) start(apiAddr string) (err error) {
 	})
 	if n.net, err = startNet(netConfig{
 		key: key, self: author, opts: opts, store: n.store, pipe: pipe, log: n.log, started: n.started, events: n.events,
-		mod: mod, bans: newBans(), pacer: &pacer{lim: ingest.NewAuthorLimiter(limiter.Limit(), 16, nil)},
+		mod: mod, bans: newBans(), pacer: &pacer{lim: ingest.NewAuthorLimiter(limiter.Rate(), 16, nil)},
 	}); err != nil {
 		return err
 	}

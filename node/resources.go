@@ -2,12 +2,16 @@ package node
 
 import (
 	"fmt"
+	"math"
+	"net/netip"
+	"time"
 
 	"github.com/libp2p/go-libp2p"
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/protocol"
 	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
+	xrate "github.com/libp2p/go-libp2p/x/rate"
 
 	"github.com/mentormesh/mentormesh/sync/reconcile"
 )
@@ -75,9 +79,39 @@ func resourceLimits() rcmgr.ConcreteLimitConfig {
 	return caps.Build(limits.Scale(rcMemory, rcFDs))
 }
 
-// newResourceManager returns a resource manager enforcing resourceLimits.
+// Per-IP connection limits: go-libp2p's defaults (8 connections at a time
+// per IPv4 address or IPv6 /56, 64 per IPv6 /48; new connections at 0.2 a
+// second after a burst of 16 per address), which go-libp2p waives for the
+// whole loopback range. The node waives them only for 127.0.0.1 and ::1
+// (several nodes on one machine), so tests can stand an attacker on
+// another loopback address and see the limits apply to it.
+var sameHost = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("::1/128")}
+
+// newConnRateLimiter returns a limiter of new connections per address (a
+// limiter keeps state, so each host needs its own).
+func newConnRateLimiter() *xrate.Limiter {
+	return &xrate.Limiter{
+		NetworkPrefixLimits: []xrate.PrefixLimit{{Prefix: sameHost[0]}, {Prefix: sameHost[1]}}, // zero: unlimited
+		SubnetRateLimiter: xrate.SubnetLimiter{
+			IPv4SubnetLimits: []xrate.SubnetLimit{{PrefixLength: 32, Limit: xrate.Limit{RPS: 0.2, Burst: 16}}},
+			IPv6SubnetLimits: []xrate.SubnetLimit{
+				{PrefixLength: 56, Limit: xrate.Limit{RPS: 0.2, Burst: 16}},
+				{PrefixLength: 48, Limit: xrate.Limit{RPS: 0.5, Burst: 80}},
+			},
+			GracePeriod: time.Minute,
+		},
+	}
+}
+
+// newResourceManager returns a resource manager enforcing resourceLimits
+// and the per-IP connection limits.
 func newResourceManager() (network.ResourceManager, error) {
-	rm, err := rcmgr.NewResourceManager(rcmgr.NewFixedLimiter(resourceLimits()))
+	rm, err := rcmgr.NewResourceManager(rcmgr.NewFixedLimiter(resourceLimits()),
+		rcmgr.WithConnRateLimiters(newConnRateLimiter()),
+		rcmgr.WithNetworkPrefixLimit(
+			[]rcmgr.NetworkPrefixLimit{{Network: sameHost[0], ConnCount: math.MaxInt}},
+			[]rcmgr.NetworkPrefixLimit{{Network: sameHost[1], ConnCount: math.MaxInt}}),
+	)
 	if err != nil {
 		return nil, fmt.Errorf("starting the libp2p resource manager: %w", err)
 	}

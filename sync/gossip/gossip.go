@@ -27,6 +27,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/mentormesh/mentormesh/internal/ratelimit"
 	"github.com/mentormesh/mentormesh/sync/ingest"
 	"github.com/mentormesh/mentormesh/sync/record"
 )
@@ -68,10 +69,15 @@ type Options struct {
 	// OnPeerJoin is called (from a goroutine owned by Gossip) when a peer
 	// has subscribed to a community's topic and can be sent messages.
 	OnPeerJoin func(community string, p peer.ID)
-	// OnGraylisted, if set, is called when a peer's score falls below
-	// GraylistThreshold (once per fall; again only after it recovered),
-	// from a goroutine of GossipSub's that it must not block.
-	OnGraylisted func(p peer.ID, score float64)
+	// OnBadPeer, if set, is called when a peer's score falls below
+	// GraylistThreshold (it sent records that fail verification; once per
+	// fall) or when it sends far more messages than its budget
+	// (PeerMessageRate; at most once a minute), from a goroutine of
+	// GossipSub's that it must not block.
+	OnBadPeer func(p peer.ID, why string)
+	// PeerMessageRate caps the messages each peer may hand to validation
+	// (default DefaultPeerMessageRate).
+	PeerMessageRate ratelimit.Rate
 	// ExtraPubSubOptions are appended to the defaults (tests use them).
 	ExtraPubSubOptions []pubsub.Option
 }
@@ -93,6 +99,12 @@ type Gossip struct {
 
 	scoreMu sync.Mutex
 	scores  map[peer.ID]float64 // the last inspection's
+
+	stats    Stats
+	invalid  *ratelimit.Limiter[peer.ID] // invalid records tolerated per peer
+	reported *ratelimit.Limiter[peer.ID] // reports to OnBadPeer, once a minute per peer
+	badMu    sync.Mutex
+	bad      map[peer.ID]time.Time // reported peers, until when their messages are dropped
 }
 
 type joined struct {
@@ -110,8 +122,16 @@ func New(ctx context.Context, h host.Host, ing Ingester, opts Options) (*Gossip,
 	if opts.PubSubLogger == nil {
 		opts.PubSubLogger = opts.Logger
 	}
+	if !opts.PeerMessageRate.Valid() {
+		opts.PeerMessageRate = DefaultPeerMessageRate
+	}
 	ctx, cancel := context.WithCancel(ctx)
-	g := &Gossip{h: h, ing: ing, opts: opts, log: opts.Logger, ctx: ctx, cancel: cancel, topics: map[string]*joined{}}
+	g := &Gossip{h: h, ing: ing, opts: opts, log: opts.Logger, ctx: ctx, cancel: cancel, topics: map[string]*joined{},
+		invalid:  ratelimit.New[peer.ID](ratelimit.Rate{Burst: invalidTolerance, Every: invalidRefill}, maxBudgetPeers, nil),
+		reported: ratelimit.New[peer.ID](ratelimit.Rate{Burst: 1, Every: time.Minute}, maxBudgetPeers, nil),
+		bad:      map[peer.ID]time.Time{},
+	}
+	adm := newAdmission(opts.PeerMessageRate, g.flooding, &g.stats)
 	psOpts := []pubsub.Option{
 		pubsub.WithMessageIdFn(func(m *pb.Message) string { return MessageID(m.Data) }),
 		// Records carry their authors' signatures; a second, per-peer
@@ -125,6 +145,8 @@ func New(ctx context.Context, h host.Host, ing Ingester, opts Options) (*Gossip,
 		pubsub.WithMaxMessageSize(MaxMessageSize),
 		pubsub.WithPeerScore(peerScoreParams(), peerScoreThresholds()),
 		pubsub.WithPeerScoreInspect(pubsub.PeerScoreInspectFn(g.inspect), scoreInspectPeriod),
+		pubsub.WithAppSpecificRpcInspector(adm.inspect),
+		pubsub.WithRawTracer(dropTracer{&g.stats}),
 		pubsub.WithLogger(opts.PubSubLogger),
 	}
 	psOpts = append(psOpts, opts.ExtraPubSubOptions...)
@@ -219,6 +241,9 @@ func (g *Gossip) Communities() []string {
 	return out
 }
 
+// Stats returns the counts of messages dropped before validation.
+func (g *Gossip) Stats() *Stats { return &g.stats }
+
 // TopicPeers returns the peers subscribed to a community's topic.
 func (g *Gossip) TopicPeers(community string) []peer.ID {
 	g.mu.Lock()
@@ -271,6 +296,10 @@ func (g *Gossip) validator(community string) func(context.Context, peer.ID, *pub
 			// through the pipeline and the store already.
 			return pubsub.ValidationAccept
 		}
+		if g.isBad(from) {
+			// A flooder's backlog: dropped without the pipeline's work.
+			return pubsub.ValidationIgnore
+		}
 		out := g.ing.Ingest(ctx, msg.Data, ingest.Source{Community: community, Live: true})
 		switch out.Verdict {
 		case ingest.Accept:
@@ -282,6 +311,7 @@ func (g *Gossip) validator(community string) func(context.Context, peer.ID, *pub
 			// Debug, not Info: a flooder would otherwise fill the log.
 			// Status counts rejections, and graylisting is logged.
 			g.log.Debug("rejected record", "community", community, "peer", from, "err", out.Err)
+			g.rejected(from)
 			return pubsub.ValidationReject
 		}
 	}

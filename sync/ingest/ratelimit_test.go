@@ -92,8 +92,8 @@ func TestAuthorLimiterBoundedMemory(t *testing.T) {
 
 func TestAuthorLimiterDefaults(t *testing.T) {
 	l := ingest.NewAuthorLimiter(ingest.RateLimit{}, 0, nil)
-	if got := l.Limit(); got != ingest.DefaultRateLimit {
-		t.Errorf("Limit() = %+v, want DefaultRateLimit %+v", got, ingest.DefaultRateLimit)
+	if got := l.Rate(); got != ingest.DefaultRateLimit {
+		t.Errorf("Rate() = %+v, want DefaultRateLimit %+v", got, ingest.DefaultRateLimit)
 	}
 }
 
