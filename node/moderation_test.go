@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"errors"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
@@ -238,5 +239,66 @@ func TestBans(t *testing.T) {
 	var nilBans *bans
 	if nilBans.banned(p) {
 		t.Error("nil bans banned a peer")
+	}
+}
+
+// TestModerationAPIRoundTrip runs blocks and stewards through the HTTP API
+// and its Go client, and checks the answers against the in-process backend.
+func TestModerationAPIRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	o := openTestOffline(t, t.TempDir())
+	const token = "moderation-test-token"
+	srv := httptest.NewServer(api.NewServer(o.Local, api.ServerOptions{Token: token}))
+	t.Cleanup(srv.Close)
+	cl := api.NewClient(strings.TrimPrefix(srv.URL, "http://"), token)
+	x, s := authorOfKey(newKey(t)).String(), authorOfKey(newKey(t)).String()
+
+	bp, err := cl.Block(ctx, api.BlockInput{PeerID: x, Reason: "spam", Publish: true})
+	if err != nil {
+		t.Fatalf("Block over HTTP: %v", err)
+	}
+	if len(bp.PublishedIn) != 1 || len(bp.Sources) != 1 {
+		t.Errorf("Block over HTTP = %+v, want one local source, published in one community", bp)
+	}
+	remote, err := cl.Blocks(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	local, _ := o.Blocks(ctx)
+	sameJSON(t, "Blocks", remote, local)
+	if _, err := cl.FollowSteward(ctx, api.StewardInput{PeerID: s}); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := cl.Stewards(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ls, _ := o.Stewards(ctx)
+	sameJSON(t, "Stewards", rs, ls)
+	for _, tt := range []struct {
+		what   string
+		err    error
+		status int
+	}{
+		{"Block self", func() error { _, err := cl.Block(ctx, api.BlockInput{PeerID: o.author.String()}); return err }(), 400},
+		{"Unblock unknown", cl.Unblock(ctx, s), 404},
+		{"Unfollow unknown", cl.UnfollowSteward(ctx, x, ""), 404},
+		{"Follow in unknown community", func() error {
+			_, err := cl.FollowSteward(ctx, api.StewardInput{PeerID: s, Community: "elsewhere"})
+			return err
+		}(), 400},
+	} {
+		if apiStatus(tt.err) != tt.status {
+			t.Errorf("%s over HTTP = %v, want status %d", tt.what, tt.err, tt.status)
+		}
+	}
+	if err := cl.UnfollowSteward(ctx, s, DefaultCommunity); err != nil {
+		t.Errorf("UnfollowSteward over HTTP: %v", err)
+	}
+	if err := cl.Unblock(ctx, x); err != nil {
+		t.Errorf("Unblock over HTTP: %v", err)
+	}
+	if bs, _ := cl.Blocks(ctx); len(bs) != 0 {
+		t.Errorf("Blocks after unblock = %+v, want none", bs)
 	}
 }
