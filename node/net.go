@@ -240,7 +240,8 @@ func (n *netNode) startedAt() time.Time { return n.cfg.started }
 
 func (n *netNode) ingestStats() api.IngestStats {
 	s := n.cfg.pipe.Stats()
-	return api.IngestStats{Accepted: s.Accepted.Load(), Ignored: s.Ignored.Load(), Rejected: s.Rejected.Load()}
+	return api.IngestStats{Accepted: s.Accepted.Load(), Ignored: s.Ignored.Load(), Rejected: s.Rejected.Load(),
+		RateLimited: s.RateLimited.Load(), OverBudget: n.g.Stats().OverBudget.Load()}
 }
 
 func (n *netNode) addrs() []string {
