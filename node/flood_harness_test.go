@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"log/slog"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -97,9 +98,12 @@ func startProbeNet(tb testing.TB, n int, opts Options) *probeNet {
 
 func (pn *probeNet) watch(i int, events <-chan api.Event) {
 	for e := range events {
-		if e.Type != api.EventRecord || e.Record.Local || e.Record.Kind != mentorship.KindProfile {
+		if e.Type != api.EventRecord || e.Record.Kind != mentorship.KindProfile {
 			continue
 		}
+		// A local write's event marks when it was stored (and the writer
+		// told so): latencies count from there. Its node index is the
+		// writer's, which the delivery checks leave out.
 		now := time.Now()
 		pn.mu.Lock()
 		byNode := pn.arrivals[e.Record.Author]
@@ -120,7 +124,7 @@ func (pn *probeNet) watch(i int, events <-chan api.Event) {
 }
 
 // probe has node i update its profile and returns the update's key and the
-// time just before the write (so latencies include the local write).
+// time just before the write.
 func (pn *probeNet) probe(i int, name string) (probeKey, time.Time) {
 	pn.tb.Helper()
 	nd := pn.nodes[i]
@@ -129,18 +133,24 @@ func (pn *probeNet) probe(i int, name string) (probeKey, time.Time) {
 	if err != nil {
 		pn.tb.Fatalf("probe write on node %d: %v", i, err)
 	}
+	if d := time.Since(start); os.Getenv("MM_DEBUG_SLOW") != "" && d > 20*time.Millisecond {
+		pn.tb.Logf("%s: local write took %v", name, d)
+	}
 	return probeKey{p.PeerID, p.Version}, start
 }
 
 // reached returns when update k, or a newer version of the same profile,
-// became current on each node that has it: a newer version arriving first
-// makes the older one stale (it is never stored), and counts as its
-// delivery.
+// became current on each node other than its writer: a newer version
+// arriving first makes the older one stale (it is never stored), and
+// counts as its delivery.
 func (pn *probeNet) reached(k probeKey) map[int]time.Time {
 	pn.mu.Lock()
 	defer pn.mu.Unlock()
 	out := map[int]time.Time{}
 	for i, versions := range pn.arrivals[k.author] {
+		if pn.nodes[i].PeerID() == k.author {
+			continue
+		}
 		for v, at := range versions {
 			if v >= k.version && (out[i].IsZero() || at.Before(out[i])) {
 				out[i] = at
@@ -188,8 +198,22 @@ func (pn *probeNet) wait(keys []probeKey, timeout time.Duration) {
 	}
 }
 
+// written returns when k was stored on its writer.
+func (pn *probeNet) written(k probeKey) time.Time {
+	pn.mu.Lock()
+	defer pn.mu.Unlock()
+	for i, versions := range pn.arrivals[k.author] {
+		if pn.nodes[i].PeerID() == k.author {
+			return versions[k.version]
+		}
+	}
+	return time.Time{}
+}
+
 // run writes count probes, one every gap, rotating over the nodes, waits
-// for all of them, and returns every (probe, receiver) latency, sorted.
+// for all of them, and returns every (probe, receiver) latency, sorted:
+// from the moment the update was stored on its writer (the user told it
+// is saved) to the moment it was current on the receiver.
 func (pn *probeNet) run(count int, gap time.Duration, label string) []time.Duration {
 	pn.tb.Helper()
 	keys := make([]probeKey, count)
@@ -203,8 +227,15 @@ func (pn *probeNet) run(count int, gap time.Duration, label string) []time.Durat
 	pn.wait(keys, 60*time.Second)
 	var lat []time.Duration
 	for j, k := range keys {
+		from := pn.written(k)
+		if from.IsZero() {
+			pn.tb.Fatalf("no event for the local write of %s v%d", k.author, k.version)
+		}
 		for _, at := range pn.reached(k) {
-			lat = append(lat, at.Sub(starts[j]))
+			lat = append(lat, max(0, at.Sub(from)))
+			if os.Getenv("MM_DEBUG_SLOW") != "" && at.Sub(from) > 30*time.Millisecond {
+				pn.tb.Logf("%s: probe %d at +%v took %v", label, j, starts[j].Sub(starts[0]).Round(time.Millisecond), at.Sub(from).Round(time.Millisecond))
+			}
 		}
 	}
 	slices.Sort(lat)

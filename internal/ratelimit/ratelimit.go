@@ -12,6 +12,10 @@ import (
 type Rate struct {
 	Burst int
 	Every time.Duration
+	// Initial, if positive, is what a new key's bucket starts with
+	// (instead of a full Burst): a key earns the rest of its burst over
+	// time.
+	Initial int
 }
 
 // Valid reports whether r limits anything (both fields positive).
@@ -77,7 +81,11 @@ func (l *Limiter[K]) AllowN(key K, n int) int {
 			delete(l.index, old.Value.(*bucket[K]).key)
 			l.lru.Remove(old)
 		}
-		b = &bucket[K]{key: key, tokens: float64(l.rate.Burst), at: l.now()}
+		start := l.rate.Burst
+		if l.rate.Initial > 0 {
+			start = min(l.rate.Initial, l.rate.Burst)
+		}
+		b = &bucket[K]{key: key, tokens: float64(start), at: l.now()}
 		l.index[key] = l.lru.PushFront(b)
 	}
 	took := min(n, int(b.tokens))

@@ -38,3 +38,15 @@ func TestAllowN(t *testing.T) {
 		t.Error("Valid: want true for a positive rate, false for zero")
 	}
 }
+
+func TestInitial(t *testing.T) {
+	now := time.Unix(0, 0)
+	l := ratelimit.New[string](ratelimit.Rate{Burst: 10, Every: time.Second, Initial: 2}, 10, func() time.Time { return now })
+	if got := l.AllowN("a", 5); got != 2 {
+		t.Errorf("a new key's first AllowN(5) = %d, want its initial 2", got)
+	}
+	now = now.Add(time.Minute)
+	if got := l.AllowN("a", 20); got != 10 {
+		t.Errorf("after a minute AllowN(20) = %d, want the full burst 10", got)
+	}
+}

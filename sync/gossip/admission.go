@@ -12,14 +12,17 @@ import (
 )
 
 // DefaultPeerMessageRate is how many messages one peer may hand to
-// validation: 128 at once, then 64 a second. GossipSub validates messages
-// from every peer through one queue, first come first served: a peer that
-// sends faster than the node validates fills it, and GossipSub then drops
-// whatever arrives next, honest records included, silently; a peer that
-// sends a burst delays every message behind it. Honest peers relay what
-// their community writes, which the per-author rate limit keeps far below
-// this; a node's own burst of writes is paced to that limit (50).
-var DefaultPeerMessageRate = ratelimit.Rate{Burst: 128, Every: time.Second / 64}
+// validation: 128 at once, then 32 a second; a newly connected peer starts
+// with 16 and earns the rest in a few seconds. GossipSub validates
+// messages from every peer through one queue, first come first served: a
+// peer that sends faster than the node validates fills it, and GossipSub
+// then drops whatever arrives next, honest records included, silently; a
+// peer that sends a burst delays every message behind it. Honest peers
+// relay what their community writes, which the per-author rate limit keeps
+// far below this; a node's own burst of writes is paced to that limit (50),
+// and those of a node that just connected reach its peers by the catch-up
+// session of its own records that starts at once.
+var DefaultPeerMessageRate = ratelimit.Rate{Burst: 128, Every: time.Second / 32, Initial: 16}
 
 // maxBudgetPeers bounds the peers whose message budget is remembered.
 const maxBudgetPeers = 1024
