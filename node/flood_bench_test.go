@@ -92,7 +92,11 @@ func (c *attackCounters) stats() attackStats {
 
 func benchFlood(b *testing.B, kind string, separate bool, ip string) {
 	pn := startProbeNet(b, 4, Options{Logger: quietLogger()})
+	stallCtx, stopStalls := context.WithCancel(context.Background())
+	defer stopStalls()
+	stalls := watchStalls(stallCtx)
 	base := pn.run(probeCount, probeGap, "baseline")
+	baseStall := stalls.reset()
 
 	var stop func() attackStats
 	if separate {
@@ -110,6 +114,7 @@ func benchFlood(b *testing.B, kind string, separate bool, ip string) {
 	start := time.Now()
 	flood := pn.run(probeCount, probeGap, "under attack")
 	elapsed := time.Since(start)
+	floodStall := stalls.reset()
 	as := stop()
 	cancel()
 	<-heapDone
@@ -129,6 +134,8 @@ func benchFlood(b *testing.B, kind string, separate bool, ip string) {
 	b.ReportMetric(float64(as.Identities), "attack_ids")
 	b.ReportMetric(float64(as.Connected), "connected_ids")
 	b.ReportMetric(float64(peakHeap.Load())/(1<<20), "peak_heap_MiB")
+	b.ReportMetric(ms(baseStall), "base_stall_ms")
+	b.ReportMetric(ms(floodStall), "flood_stall_ms")
 	b.Logf("%d and %d deliveries; before validation the nodes dropped %d messages over budget, %d on a full queue, %d throttled; they rejected %d records and rate-limited %d",
 		len(base), len(flood), ob, qf, th, rejected, rateLimited)
 }
@@ -310,6 +317,35 @@ func TestAttackerProcess(t *testing.T) {
 	out, _ := json.Marshal(c.stats())
 	fmt.Println(string(out))
 }
+
+// stallWatch measures the longest gap between ticks of a 1 ms ticker: a
+// stall of the whole process (garbage collection, or the machine not
+// running it), which delays every node of the benchmark alike.
+type stallWatch struct{ maxGap atomic.Int64 }
+
+func watchStalls(ctx context.Context) *stallWatch {
+	w := &stallWatch{}
+	go func() {
+		t := time.NewTicker(time.Millisecond)
+		defer t.Stop()
+		last := time.Now()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case now := <-t.C:
+				if gap := int64(now.Sub(last)); gap > w.maxGap.Load() {
+					w.maxGap.Store(gap)
+				}
+				last = now
+			}
+		}
+	}()
+	return w
+}
+
+// reset returns the longest gap since the last reset.
+func (w *stallWatch) reset() time.Duration { return time.Duration(w.maxGap.Swap(0)) }
 
 // watchHeap records the peak heap in use until ctx ends.
 func watchHeap(ctx context.Context, peak *atomic.Uint64) {

@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/mentormesh/mentormesh/sync/ingest"
@@ -131,4 +132,41 @@ func (pc *pacer) sent(author record.Author) {
 	if pc != nil && pc.lim != nil {
 		pc.lim.Allow(author)
 	}
+}
+
+// rememberAfter is how long a peer that connected to this node must stay
+// connected, without being banned, before the node remembers it: a flooder
+// coming back under new peer IDs neither fills the list of remembered
+// peers nor costs a store write per ID. Peers this node dialled itself
+// (bootstrap, LAN, remembered) are remembered at once.
+const rememberAfter = 30 * time.Second
+
+// rememberLater hands p to the remember loop: at once if this node dialled
+// it, else once it has stayed connected and unbanned for rememberAfter.
+func (n *netNode) rememberLater(p peer.ID) {
+	for _, c := range n.h.Network().ConnsToPeer(p) {
+		if c.Stat().Direction == network.DirOutbound {
+			select {
+			case n.remember <- p:
+			default: // it will be remembered next time it joins
+			}
+			return
+		}
+	}
+	n.spawn(func() {
+		t := time.NewTimer(rememberAfter)
+		defer t.Stop()
+		select {
+		case <-n.ctx.Done():
+			return
+		case <-t.C:
+		}
+		if n.cfg.bans.banned(p) || n.h.Network().Connectedness(p) != network.Connected {
+			return
+		}
+		select {
+		case n.remember <- p:
+		default: // it will be remembered next time it joins
+		}
+	})
 }

@@ -296,10 +296,7 @@ func (n *netNode) onPeerJoin(community string, p peer.ID) {
 	n.log.Debug("peer joined community", "community", community, "peer", p)
 	n.poke() // a new listener: publish what was waiting for one
 	n.catchUp.peerJoined(community, p)
-	select {
-	case n.remember <- p:
-	default: // it will be remembered next time it joins
-	}
+	n.rememberLater(p) // floods.go
 }
 
 // publishLoop drains the outbox whenever there may be something to send:
