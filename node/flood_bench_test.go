@@ -39,6 +39,7 @@ import (
 //
 // Latency runs from the moment an update is stored on its writer (the
 // user is told it is saved) to the moment it is current on a receiver.
+// Set MENTORMESH_TEST_SLOW_PROBES=1 to log every probe slower than 30 ms.
 //
 // Metrics: p50/p99 latency without (base_) and with (flood_) the attack,
 // in ms, and their ratio; the attack's messages per second and peer IDs

@@ -133,7 +133,7 @@ func (pn *probeNet) probe(i int, name string) (probeKey, time.Time) {
 	if err != nil {
 		pn.tb.Fatalf("probe write on node %d: %v", i, err)
 	}
-	if d := time.Since(start); os.Getenv("MM_DEBUG_SLOW") != "" && d > 20*time.Millisecond {
+	if d := time.Since(start); os.Getenv("MENTORMESH_TEST_SLOW_PROBES") != "" && d > 20*time.Millisecond {
 		pn.tb.Logf("%s: local write took %v", name, d)
 	}
 	return probeKey{p.PeerID, p.Version}, start
@@ -233,7 +233,7 @@ func (pn *probeNet) run(count int, gap time.Duration, label string) []time.Durat
 		}
 		for _, at := range pn.reached(k) {
 			lat = append(lat, max(0, at.Sub(from)))
-			if os.Getenv("MM_DEBUG_SLOW") != "" && at.Sub(from) > 30*time.Millisecond {
+			if os.Getenv("MENTORMESH_TEST_SLOW_PROBES") != "" && at.Sub(from) > 30*time.Millisecond {
 				pn.tb.Logf("%s: probe %d at +%v took %v", label, j, starts[j].Sub(starts[0]).Round(time.Millisecond), at.Sub(from).Round(time.Millisecond))
 			}
 		}

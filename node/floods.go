@@ -16,8 +16,10 @@ import (
 //
 //   - a peer that sends records failing verification is graylisted by
 //     GossipSub's peer score after four of them (sync/gossip); a peer may
-//     hand at most 128 messages at once, then 64 a second, to validation,
-//     and one sending 128 beyond that is reported as flooding;
+//     hand at most 512 messages at once (16 when it has just connected),
+//     then 128 a second, to validation, the peers of one address 1024 and
+//     256 together, and a peer sending 128 beyond its own budget is
+//     reported as flooding;
 //     either way the node closes its connections and refuses it for
 //     misbehaviourBan;
 //   - every author's records arriving by gossip are rate-limited

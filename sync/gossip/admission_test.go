@@ -26,7 +26,8 @@ func TestAdmission(t *testing.T) {
 	var stats Stats
 	var reported []peer.ID
 	// A budget that does not refill during the test.
-	a := newAdmission(ratelimit.Rate{Burst: 10, Every: time.Hour}, func(p peer.ID) { reported = append(reported, p) }, &stats)
+	a := newAdmission(ratelimit.Rate{Burst: 10, Every: time.Hour}, ratelimit.Rate{Burst: 1000, Every: time.Hour}, nil,
+		func(p peer.ID) { reported = append(reported, p) }, &stats)
 	flooder, honest := peer.ID("flooder"), peer.ID("honest")
 
 	rpc := rpcOf(8)
@@ -64,5 +65,32 @@ func TestAdmission(t *testing.T) {
 	// RPCs without messages cost nothing.
 	if err := a.inspect(flooder, &pubsub.RPC{}); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestAdmissionPerAddress checks the address budget: peers of one address
+// share it, and drops it causes are not held against a peer.
+func TestAdmissionPerAddress(t *testing.T) {
+	var stats Stats
+	var reported []peer.ID
+	addr := map[peer.ID]string{"a1": "192.0.2.1", "a2": "192.0.2.1", "b": "198.51.100.7"}
+	a := newAdmission(ratelimit.Rate{Burst: 10, Every: time.Hour}, ratelimit.Rate{Burst: 15, Every: time.Hour},
+		func(p peer.ID) string { return addr[p] }, func(p peer.ID) { reported = append(reported, p) }, &stats)
+	kept := func(p peer.ID, n int) int {
+		rpc := rpcOf(n)
+		_ = a.inspect(p, rpc)
+		return len(rpc.Publish)
+	}
+	if got := kept("a1", 10); got != 10 {
+		t.Errorf("a1: %d kept, want 10", got)
+	}
+	if got := kept("a2", 10); got != 5 {
+		t.Errorf("a2 (same address as a1): %d kept, want 5 (the address's 15 less a1's 10)", got)
+	}
+	if got := kept("b", 10); got != 10 {
+		t.Errorf("b (another address): %d kept, want 10", got)
+	}
+	if len(reported) != 0 {
+		t.Errorf("reported %v: drops for the address's budget must not count as flooding", reported)
 	}
 }

@@ -76,8 +76,9 @@ type Options struct {
 	// GossipSub's that it must not block.
 	OnBadPeer func(p peer.ID, why string)
 	// PeerMessageRate caps the messages each peer may hand to validation
-	// (default DefaultPeerMessageRate).
-	PeerMessageRate ratelimit.Rate
+	// (default DefaultPeerMessageRate), AddrMessageRate those of all the
+	// peers of one address (default DefaultAddrMessageRate).
+	PeerMessageRate, AddrMessageRate ratelimit.Rate
 	// ExtraPubSubOptions are appended to the defaults (tests use them).
 	ExtraPubSubOptions []pubsub.Option
 }
@@ -131,7 +132,10 @@ func New(ctx context.Context, h host.Host, ing Ingester, opts Options) (*Gossip,
 		reported: ratelimit.New[peer.ID](ratelimit.Rate{Burst: 1, Every: time.Minute}, maxBudgetPeers, nil),
 		bad:      map[peer.ID]time.Time{},
 	}
-	adm := newAdmission(opts.PeerMessageRate, g.flooding, &g.stats)
+	if !opts.AddrMessageRate.Valid() {
+		opts.AddrMessageRate = DefaultAddrMessageRate
+	}
+	adm := newAdmission(opts.PeerMessageRate, opts.AddrMessageRate, func(p peer.ID) string { return addrKey(h, p) }, g.flooding, &g.stats)
 	psOpts := []pubsub.Option{
 		pubsub.WithMessageIdFn(func(m *pb.Message) string { return MessageID(m.Data) }),
 		// Records carry their authors' signatures; a second, per-peer
