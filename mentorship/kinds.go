@@ -22,6 +22,9 @@ const (
 	// KindEndorsement is one practitioner's endorsement of a resource (key:
 	// the resource's address, see EndorsementKey).
 	KindEndorsement = "endorsement"
+	// KindModeration is a steward's list of the peers it blocks in a
+	// community (empty key; see ModerationList).
+	KindModeration = "moderation"
 )
 
 // ErrUnknownKind is returned for a kind this version does not know. Nodes
@@ -57,6 +60,8 @@ func (Kinds) ValidatePayload(kind, key string, deleted bool, payload []byte) err
 		return validateResourceRecord(key, deleted, payload)
 	case KindEndorsement:
 		return validateEndorsementRecord(key, deleted, payload)
+	case KindModeration:
+		return validateModerationRecord(key, deleted, payload)
 	default:
 		return fmt.Errorf("%w %q", ErrUnknownKind, kind)
 	}

@@ -68,7 +68,7 @@ func newCatchUp(n *netNode, self record.Author, interval time.Duration) *catchUp
 	c := &catchUp{n: n, self: self, interval: interval,
 		running: map[syncKey]context.Context{}, again: map[syncKey]bool{}, last: map[syncKey]api.CatchUp{}, logged: map[peer.ID]time.Time{},
 		joined: map[string]communityCtx{}}
-	syncer := reconcile.New(syncStore{n.cfg.store}, n.cfg.pipe, reconcile.Options{
+	syncer := reconcile.New(moderatedSyncStore{syncStore{n.cfg.store}, n.cfg.mod}, n.cfg.pipe, reconcile.Options{
 		Logger: n.log.With("subsystem", "catchup"),
 		Joined: n.cfg.members.has,
 	})

@@ -43,6 +43,7 @@ type Local struct {
 	communities *membership
 	net         netView
 	pairing     pairingHooks // lock, clock and capacity hook of pairings (local_pairing.go)
+	mod         *moderation  // blocks and followed stewards (moderation.go)
 	// events is nil when no node runs.
 	events *hub
 	// dirs are the profile directories for matching and statistics.
@@ -273,6 +274,9 @@ func (l *Local) Profile(ctx context.Context, peerID, community string) (api.Prof
 			return api.Profile{}, api.BadRequest(err.Error())
 		}
 		author = a
+	}
+	if l.blocked(author) {
+		return api.Profile{}, api.NotFound(fmt.Sprintf("%s is blocked on this node ('mentormesh blocks' shows why; 'mentormesh unblock %s' shows their records again)", author, author))
 	}
 	targets := l.joined()
 	if community != "" {

@@ -54,7 +54,7 @@ func (l *Local) loadPairings(ctx context.Context, community, id string, now time
 	}
 	groups := map[string]*group{}
 	err := l.store.List(ctx, store.Query{Community: community, Kind: mentorship.KindPairing}, func(rec *record.Record) error {
-		if rec.Deleted || (id != "" && rec.Key != id) || rec.Expired(now) {
+		if rec.Deleted || (id != "" && rec.Key != id) || rec.Expired(now) || l.blocked(rec.Author) {
 			return nil
 		}
 		p, err := mentorship.DecodePairing(rec.Payload)
@@ -425,6 +425,9 @@ func (l *Local) Pairing(ctx context.Context, id, community string) (api.Pairing,
 // profileName returns the display name in author's profile in community,
 // "" if this node has none.
 func (l *Local) profileName(ctx context.Context, community string, author record.Author) (string, error) {
+	if l.blocked(author) {
+		return "", nil
+	}
 	rec, err := l.store.Current(ctx, record.Addr{Community: community, Author: author, Kind: mentorship.KindProfile})
 	if errors.Is(err, store.ErrNotFound) {
 		return "", nil

@@ -53,6 +53,9 @@ type netConfig struct {
 	started time.Time
 	events  *hub // may be nil
 	members *membership
+	mod     *moderation
+	bans    *bans  // peers refused for flooding (floods.go)
+	pacer   *pacer // paces publication of own records (floods.go)
 }
 
 // netNode is the network half of a node: host, gossip, discovery, and the
@@ -113,6 +116,7 @@ func startNet(cfg netConfig) (*netNode, error) {
 		Logger:       cfg.log.With("subsystem", "gossip"),
 		PubSubLogger: libraryLogger(cfg.log, "pubsub"),
 		OnPeerJoin:   n.onPeerJoin,
+		OnBadPeer:    n.onMisbehaving,
 	})
 	if err != nil {
 		cancel()
@@ -121,6 +125,7 @@ func startNet(cfg netConfig) (*netNode, error) {
 	}
 	// Catch-up before the topics: joining one reports its peers at once.
 	n.catchUp = newCatchUp(n, cfg.self, cfg.opts.CatchUpInterval)
+	cfg.mod.setOnBlock(n.onBlocked)
 	for _, c := range cfg.members.list() {
 		if err := n.g.Join(c); err != nil {
 			n.close()
@@ -163,13 +168,19 @@ func newHost(cfg netConfig) (host.Host, error) {
 			libp2p.ConnectionManager(cm),
 			libp2p.UserAgent("mentormesh/" + cfg.opts.Version),
 		}
-		if cfg.opts.ConnectionGater != nil {
-			opts = append(opts, libp2p.ConnectionGater(cfg.opts.ConnectionGater))
+		rm, err := newResourceManager()
+		if err != nil {
+			return nil, err
 		}
 		if cfg.opts.BandwidthReporter != nil {
 			opts = append(opts, libp2p.BandwidthReporter(cfg.opts.BandwidthReporter))
 		}
-		return libp2p.New(opts...)
+		opts = append(opts, libp2p.ResourceManager(rm), libp2p.ConnectionGater(peerGater{cfg.mod, cfg.bans, cfg.opts.ConnectionGater}))
+		h, err := libp2p.New(opts...)
+		if err != nil {
+			_ = rm.Close()
+		}
+		return h, err
 	}
 	h, err := mk(listen)
 	if err != nil && !explicit {
@@ -268,7 +279,8 @@ func (n *netNode) startedAt() time.Time { return n.cfg.started }
 
 func (n *netNode) ingestStats() api.IngestStats {
 	s := n.cfg.pipe.Stats()
-	return api.IngestStats{Accepted: s.Accepted.Load(), Ignored: s.Ignored.Load(), Rejected: s.Rejected.Load()}
+	return api.IngestStats{Accepted: s.Accepted.Load(), Ignored: s.Ignored.Load(), Rejected: s.Rejected.Load(),
+		RateLimited: s.RateLimited.Load(), OverBudget: n.g.Stats().OverBudget.Load()}
 }
 
 func (n *netNode) addrs() []string {
@@ -323,10 +335,7 @@ func (n *netNode) onPeerJoin(community string, p peer.ID) {
 	n.log.Debug("peer joined community", "community", community, "peer", p)
 	n.poke() // a new listener: publish what was waiting for one
 	n.catchUp.peerJoined(community, p)
-	select {
-	case n.remember <- p:
-	default: // it will be remembered next time it joins
-	}
+	n.rememberLater(p) // floods.go
 }
 
 // publishLoop drains the outbox whenever there may be something to send:
@@ -350,9 +359,13 @@ func (n *netNode) publishLoop() {
 func (n *netNode) flushOutbox() {
 	var sent []record.ID
 	err := n.cfg.store.Outbox(n.ctx, func(rec *record.Record) error {
+		if !n.cfg.pacer.ready(rec.Author, n.poke) {
+			return nil // published when the author's rate limit allows
+		}
 		err := n.g.Publish(n.ctx, rec)
 		switch {
 		case err == nil:
+			n.cfg.pacer.sent(rec.Author)
 			sent = append(sent, rec.ID)
 		case errors.Is(err, gossip.ErrNoPeers):
 			// Kept for when a peer joins.

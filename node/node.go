@@ -67,6 +67,10 @@ type Options struct {
 	// ConnectionGater, if set, vets every connection (tests use it to
 	// partition a network).
 	ConnectionGater connmgr.ConnectionGater
+	// GossipRateLimit is the per-author limit on records arriving by
+	// gossip (default ingest.DefaultRateLimit); the node paces its own
+	// publications to it.
+	GossipRateLimit ingest.RateLimit
 	// Version is reported to peers in the libp2p user agent.
 	Version string
 	Logger  *slog.Logger
@@ -166,18 +170,26 @@ func (n *Node) start(apiAddr string) (err error) {
 		return err
 	}
 	n.events = newHub()
-	n.local = &Local{paths: paths, key: edKey, author: author, store: n.store, communities: members, events: n.events}
+	mod, err := loadModeration(context.Background(), paths, n.store, author, n.log.With("subsystem", "moderation"))
+	if err != nil {
+		return err
+	}
+	n.local = &Local{paths: paths, key: edKey, author: author, store: n.store, communities: members, events: n.events, mod: mod}
 	n.local.observeStore()
 	var ingestStore ingest.BatchStore = storeAdapter{n.local.store, n.events}
 	if opts.OnRecordStored != nil {
 		ingestStore = reportingStore{storeAdapter{n.local.store, n.events}, opts.OnRecordStored}
 	}
-	pipe := ingest.New(ingestStore, mentorship.Kinds{}, ingest.Options{
+	limiter := ingest.NewAuthorLimiter(opts.GossipRateLimit, 0, nil)
+	pipe := ingest.New(moderatedStore{ingestStore, mod}, mentorship.Kinds{}, ingest.Options{
 		Joined:        members.has,
 		IsUnknownKind: func(err error) bool { return errors.Is(err, mentorship.ErrUnknownKind) },
+		Blocked:       mod.blocked,
+		Limiter:       limiter,
 	})
 	if n.net, err = startNet(netConfig{
 		key: key, self: author, opts: opts, store: n.store, pipe: pipe, log: n.log, started: n.started, events: n.events, members: members,
+		mod: mod, bans: newBans(), pacer: &pacer{lim: ingest.NewAuthorLimiter(limiter.Rate(), 16, nil)},
 	}); err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/mentormesh/mentormesh/store"
@@ -61,8 +62,14 @@ func OpenOffline(dataDir, command string, communities []string) (*Offline, error
 		lock.unlock()
 		return nil, fmt.Errorf("opening store: %w", err)
 	}
+	mod, err := loadModeration(context.Background(), p, st, author, nil)
+	if err != nil {
+		st.Close()
+		lock.unlock()
+		return nil, err
+	}
 	off := &Offline{
-		Local: &Local{paths: p, key: edKey, author: author, store: st, communities: members},
+		Local: &Local{paths: p, key: edKey, author: author, store: st, communities: members, mod: mod},
 		lock:  lock,
 		store: st,
 	}

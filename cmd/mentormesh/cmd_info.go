@@ -109,6 +109,9 @@ func printStatus(w io.Writer, st api.Status) {
 	printf(w, "unpublished: %d local write(s) waiting for a peer\n", st.Outbox)
 	if st.Running {
 		printf(w, "received:    %d accepted, %d ignored, %d rejected\n", st.Ingest.Accepted, st.Ingest.Ignored, st.Ingest.Rejected)
+		if st.Ingest.RateLimited+st.Ingest.OverBudget > 0 {
+			printf(w, "             %d over their author's rate limit (ignored), %d dropped from peers over their budget\n", st.Ingest.RateLimited, st.Ingest.OverBudget)
+		}
 	}
 	printf(w, "records:\n")
 	if len(st.Records) == 0 {

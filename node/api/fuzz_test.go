@@ -53,4 +53,6 @@ var fuzzEndpoints = []struct{ method, path string }{
 	{http.MethodPost, "/api/v1/import"},
 	{http.MethodPost, "/api/v1/pairings/0123456789abcdef0123456789abcdef/accept"},
 	{http.MethodPost, "/api/v1/pairings/0123456789abcdef0123456789abcdef/complete"},
+	{http.MethodPost, "/api/v1/blocks"},
+	{http.MethodPost, "/api/v1/stewards"},
 }

@@ -65,6 +65,7 @@ func NewServer(b Backend, opts ServerOptions) *Server {
 	s.routesResource()
 	s.routesCommunity()
 	s.routesData()
+	s.routesModeration()
 	return s
 }
 

@@ -18,6 +18,7 @@ type Backend interface {
 	PrivateBackend
 	ResourceBackend
 	CommunityBackend
+	ModerationBackend
 	EventsBackend
 	DataBackend
 }
@@ -123,6 +124,11 @@ type IngestStats struct {
 	Accepted uint64 `json:"accepted"`
 	Ignored  uint64 `json:"ignored"`
 	Rejected uint64 `json:"rejected"`
+	// RateLimited counts the ignored records whose author was over its
+	// gossip rate limit; OverBudget the messages dropped before
+	// validation because their peer sent more than its budget.
+	RateLimited uint64 `json:"rate_limited"`
+	OverBudget  uint64 `json:"over_budget"`
 }
 
 // ProfileInput sets the caller's own profile. Nil fields keep their current

@@ -27,6 +27,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/mentormesh/mentormesh/internal/ratelimit"
 	"github.com/mentormesh/mentormesh/sync/ingest"
 	"github.com/mentormesh/mentormesh/sync/record"
 )
@@ -68,6 +69,16 @@ type Options struct {
 	// OnPeerJoin is called (from a goroutine owned by Gossip) when a peer
 	// has subscribed to a community's topic and can be sent messages.
 	OnPeerJoin func(community string, p peer.ID)
+	// OnBadPeer, if set, is called when a peer's score falls below
+	// GraylistThreshold (it sent records that fail verification; once per
+	// fall) or when it sends far more messages than its budget
+	// (PeerMessageRate; at most once a minute), from a goroutine of
+	// GossipSub's that it must not block.
+	OnBadPeer func(p peer.ID, why string)
+	// PeerMessageRate caps the messages each peer may hand to validation
+	// (default DefaultPeerMessageRate), AddrMessageRate those of all the
+	// peers of one address (default DefaultAddrMessageRate).
+	PeerMessageRate, AddrMessageRate ratelimit.Rate
 	// ExtraPubSubOptions are appended to the defaults (tests use them).
 	ExtraPubSubOptions []pubsub.Option
 }
@@ -86,6 +97,15 @@ type Gossip struct {
 
 	mu     sync.Mutex
 	topics map[string]*joined
+
+	scoreMu sync.Mutex
+	scores  map[peer.ID]float64 // the last inspection's
+
+	stats    Stats
+	invalid  *ratelimit.Limiter[peer.ID] // invalid records tolerated per peer
+	reported *ratelimit.Limiter[peer.ID] // reports to OnBadPeer, once a minute per peer
+	badMu    sync.Mutex
+	bad      map[peer.ID]time.Time // reported peers, until when their messages are dropped
 }
 
 type joined struct {
@@ -103,8 +123,19 @@ func New(ctx context.Context, h host.Host, ing Ingester, opts Options) (*Gossip,
 	if opts.PubSubLogger == nil {
 		opts.PubSubLogger = opts.Logger
 	}
+	if !opts.PeerMessageRate.Valid() {
+		opts.PeerMessageRate = DefaultPeerMessageRate
+	}
 	ctx, cancel := context.WithCancel(ctx)
-	g := &Gossip{h: h, ing: ing, opts: opts, log: opts.Logger, ctx: ctx, cancel: cancel, topics: map[string]*joined{}}
+	g := &Gossip{h: h, ing: ing, opts: opts, log: opts.Logger, ctx: ctx, cancel: cancel, topics: map[string]*joined{},
+		invalid:  ratelimit.New[peer.ID](ratelimit.Rate{Burst: invalidTolerance, Every: invalidRefill}, maxBudgetPeers, nil),
+		reported: ratelimit.New[peer.ID](ratelimit.Rate{Burst: 1, Every: time.Minute}, maxBudgetPeers, nil),
+		bad:      map[peer.ID]time.Time{},
+	}
+	if !opts.AddrMessageRate.Valid() {
+		opts.AddrMessageRate = DefaultAddrMessageRate
+	}
+	adm := newAdmission(opts.PeerMessageRate, opts.AddrMessageRate, func(p peer.ID) string { return addrKey(h, p) }, g.flooding, &g.stats)
 	psOpts := []pubsub.Option{
 		pubsub.WithMessageIdFn(func(m *pb.Message) string { return MessageID(m.Data) }),
 		// Records carry their authors' signatures; a second, per-peer
@@ -117,6 +148,9 @@ func New(ctx context.Context, h host.Host, ing Ingester, opts Options) (*Gossip,
 		pubsub.WithValidateQueueSize(1024),
 		pubsub.WithMaxMessageSize(MaxMessageSize),
 		pubsub.WithPeerScore(peerScoreParams(), peerScoreThresholds()),
+		pubsub.WithPeerScoreInspect(pubsub.PeerScoreInspectFn(g.inspect), scoreInspectPeriod),
+		pubsub.WithAppSpecificRpcInspector(adm.inspect),
+		pubsub.WithRawTracer(dropTracer{&g.stats}),
 		pubsub.WithLogger(opts.PubSubLogger),
 	}
 	psOpts = append(psOpts, opts.ExtraPubSubOptions...)
@@ -211,6 +245,9 @@ func (g *Gossip) Communities() []string {
 	return out
 }
 
+// Stats returns the counts of messages dropped before validation.
+func (g *Gossip) Stats() *Stats { return &g.stats }
+
 // TopicPeers returns the peers subscribed to a community's topic.
 func (g *Gossip) TopicPeers(community string) []peer.ID {
 	g.mu.Lock()
@@ -263,7 +300,11 @@ func (g *Gossip) validator(community string) func(context.Context, peer.ID, *pub
 			// through the pipeline and the store already.
 			return pubsub.ValidationAccept
 		}
-		out := g.ing.Ingest(ctx, msg.Data, ingest.Source{Community: community})
+		if g.isBad(from) {
+			// A flooder's backlog: dropped without the pipeline's work.
+			return pubsub.ValidationIgnore
+		}
+		out := g.ing.Ingest(ctx, msg.Data, ingest.Source{Community: community, Live: true})
 		switch out.Verdict {
 		case ingest.Accept:
 			return pubsub.ValidationAccept
@@ -271,7 +312,10 @@ func (g *Gossip) validator(community string) func(context.Context, peer.ID, *pub
 			g.log.Debug("ignored record", "community", community, "peer", from, "err", out.Err)
 			return pubsub.ValidationIgnore
 		default:
-			g.log.Info("rejected record", "community", community, "peer", from, "err", out.Err)
+			// Debug, not Info: a flooder would otherwise fill the log.
+			// Status counts rejections, and graylisting is logged.
+			g.log.Debug("rejected record", "community", community, "peer", from, "err", out.Err)
+			g.rejected(from)
 			return pubsub.ValidationReject
 		}
 	}
@@ -331,7 +375,11 @@ func (g *Gossip) waitSendable(ctx context.Context, t *pubsub.Topic, p peer.ID) b
 
 // Peer scoring. Invalid messages weigh heavily (the penalty grows with the
 // square of their count), so a peer that sends a handful of forged records
-// falls below the graylist threshold and is ignored. Mesh-delivery
+// falls below the graylist threshold and is ignored: four invalid records
+// make -1600, below -1000 even for a peer at the positive cap (+10). The
+// count decays to 1 % in an hour: a peer that sent four invalid records
+// stays graylisted for about 3 minutes, one that sent a thousand for about
+// 75. The score is retained for 10 minutes after a peer disconnects. Mesh-delivery
 // penalties stay off: a community topic is quiet most of the time, and those
 // penalties would punish honest peers for silence. IP colocation is off too:
 // laptops behind one home router share an address.
@@ -366,9 +414,9 @@ func topicScoreParams() *pubsub.TopicScoreParams {
 
 func peerScoreThresholds() *pubsub.PeerScoreThresholds {
 	return &pubsub.PeerScoreThresholds{
-		GossipThreshold:             -100,
-		PublishThreshold:            -500,
-		GraylistThreshold:           -1000,
+		GossipThreshold:             GossipThreshold,
+		PublishThreshold:            PublishThreshold,
+		GraylistThreshold:           GraylistThreshold,
 		AcceptPXThreshold:           10,
 		OpportunisticGraftThreshold: 1,
 	}

@@ -38,6 +38,9 @@ func (p *Pipeline) IngestBatch(ctx context.Context, raws [][]byte, src Source) [
 		}
 	}
 	verified := p.verifyAll(outs, cand)
+	if src.Live && p.opts.Limiter != nil {
+		verified = p.takeTokens(outs, verified)
+	}
 
 	recs := make([]*record.Record, len(verified))
 	for j, i := range verified {
@@ -100,4 +103,19 @@ func (p *Pipeline) verifyAll(outs []Outcome, cand []int) []int {
 		outs[i].Verdict, outs[i].Err = Reject, record.ErrBadSignature
 	}
 	return verified
+}
+
+// takeTokens takes a token for each verified record, in order, marks the
+// records whose author has none left as Ignore, and returns the others.
+func (p *Pipeline) takeTokens(outs []Outcome, verified []int) []int {
+	kept := verified[:0]
+	for _, i := range verified {
+		if p.opts.Limiter.Allow(outs[i].Record.Author) {
+			kept = append(kept, i)
+			continue
+		}
+		p.stats.RateLimited.Add(1)
+		outs[i].Verdict, outs[i].Err = Ignore, ErrRateLimited
+	}
+	return kept
 }

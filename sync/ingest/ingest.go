@@ -8,17 +8,21 @@
 //     version bound
 //  3. community: the record belongs to a community this node joined, and to
 //     the one the message arrived on
-//  4. clock: not more than 10 minutes in the future, not expired
-//  5. kind: the domain knows the kind and the payload is valid
-//  6. dedupe: seen recently, or the store already holds this or a newer
+//  4. author blocked by this node's user (or a steward it follows): ignored
+//  5. clock: not more than 10 minutes in the future, not expired
+//  6. kind: the domain knows the kind and the payload is valid
+//  7. dedupe: seen recently, or the store already holds this or a newer
 //     version
-//  7. signature: Ed25519 by the author over the exact body bytes
-//  8. store: applied atomically if still newer
+//  8. rate limit (gossip only): the author has a token left
+//  9. signature: Ed25519 by the author over the exact body bytes; then the
+//     author's token is taken
+//  10. store: applied atomically if still newer
 //
 // Verdicts follow gossipsub's: Reject for records that no honest node would
 // send (the sending peer's score drops), Ignore for records that are honest
-// but useless here (stale, duplicate, unknown kind, clock skew), Accept for
-// records that were stored and should be forwarded.
+// but useless here (stale, duplicate, unknown kind, clock skew, blocked
+// author, author over its rate limit), Accept for records that were stored
+// and should be forwarded.
 package ingest
 
 import (
@@ -82,6 +86,11 @@ type Source struct {
 	// Community, if set, is the community the bytes arrived on (a gossip
 	// topic); a record of another community is rejected.
 	Community string
+	// Live marks records arriving by gossip, which the per-author rate
+	// limit (Options.Limiter) applies to. Catch-up is not rate-limited per
+	// author: a fresh node must get a prolific author's whole history, and
+	// sessions have limits of their own.
+	Live bool
 }
 
 // Options configure a Pipeline.
@@ -95,6 +104,13 @@ type Options struct {
 	SeenSize int
 	// IsUnknownKind classifies Kinds errors that mean "not known here".
 	IsUnknownKind func(error) bool
+	// Blocked, if set, reports authors whose records this node refuses
+	// (ignored, not rejected: relaying them is no fault of the sender).
+	Blocked func(record.Author) bool
+	// Limiter, if set, rate-limits each author's records from Live
+	// sources. Records over the limit are ignored, not rejected, so the
+	// peers that relay them are not punished.
+	Limiter *AuthorLimiter
 }
 
 // Pipeline is safe for concurrent use.
@@ -109,6 +125,9 @@ type Pipeline struct {
 // Stats counts outcomes since the pipeline was made.
 type Stats struct {
 	Accepted, Ignored, Rejected atomic.Uint64
+	// RateLimited counts the Ignored records that were over their
+	// author's rate limit.
+	RateLimited atomic.Uint64
 }
 
 // New returns a pipeline over store and kinds.
@@ -158,6 +177,8 @@ var (
 	ErrWrongTopic   = errors.New("record belongs to another community than the one it arrived on")
 	ErrInvalidKind  = errors.New("invalid payload")
 	ErrKnownInvalid = errors.New("record was rejected before")
+	ErrBlocked      = errors.New("author is blocked on this node")
+	ErrRateLimited  = errors.New("author is over its rate limit")
 )
 
 func (p *Pipeline) ingest(ctx context.Context, raw []byte, src Source) Outcome {
@@ -169,6 +190,12 @@ func (p *Pipeline) ingest(ctx context.Context, raw []byte, src Source) Outcome {
 	if err := rec.Verify(); err != nil {
 		p.seen.put(rec.ID, seenRejected)
 		out.Verdict, out.Err = Reject, err
+		return out
+	}
+	if src.Live && p.opts.Limiter != nil && !p.opts.Limiter.Allow(rec.Author) {
+		// Not remembered as seen: catch-up may still bring it.
+		p.stats.RateLimited.Add(1)
+		out.Verdict, out.Err = Ignore, ErrRateLimited
 		return out
 	}
 	applied, err := p.store.ApplyRemote(ctx, rec)
@@ -195,6 +222,10 @@ func (p *Pipeline) precheck(ctx context.Context, raw []byte, src Source) (out Ou
 		out.Verdict, out.Err = Ignore, fmt.Errorf("%w: %q", ErrNotJoined, rec.Community)
 		return out, false
 	}
+	if p.opts.Blocked != nil && p.opts.Blocked(rec.Author) {
+		out.Verdict, out.Err = Ignore, ErrBlocked
+		return out, false
+	}
 	if err := rec.CheckTime(p.opts.Now()); err != nil {
 		// A relaying peer may have a different clock: not its fault.
 		out.Verdict, out.Err = Ignore, err
@@ -214,6 +245,13 @@ func (p *Pipeline) precheck(ctx context.Context, raw []byte, src Source) (out Ou
 		return out, false
 	case seenRejected:
 		out.Verdict, out.Err = Reject, ErrKnownInvalid
+		return out, false
+	}
+	if src.Live && p.opts.Limiter != nil && !p.opts.Limiter.Peek(rec.Author) {
+		// Over the limit: skip the store lookup and the signature check.
+		// The token is taken only after the signature verified.
+		p.stats.RateLimited.Add(1)
+		out.Verdict, out.Err = Ignore, ErrRateLimited
 		return out, false
 	}
 	cur, found, err := p.store.CurrentMeta(ctx, rec.Addr())
