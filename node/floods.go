@@ -12,7 +12,7 @@ import (
 	"github.com/mentormesh/mentormesh/sync/record"
 )
 
-// Flood defences of the running node (docs/SECURITY-floods.md):
+// Flood defences of the running node (docs/SECURITY.md):
 //
 //   - a peer that sends records failing verification is graylisted by
 //     GossipSub's peer score after four of them (sync/gossip); a peer may
