@@ -2,6 +2,8 @@ package node
 
 import (
 	"context"
+	"crypto/ed25519"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,7 +15,9 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
 
+	"github.com/mentormesh/mentormesh/mentorship"
 	"github.com/mentormesh/mentormesh/node/api"
+	"github.com/mentormesh/mentormesh/sync/record"
 )
 
 // noDirect is a connection gater that allows connections to and from
@@ -190,4 +194,65 @@ func TestParseAddrInfosMergesPeers(t *testing.T) {
 	if _, err := parseAddrInfos("--relay", []string{"/ip4/192.0.2.1/tcp/4747"}); err == nil || !strings.Contains(err.Error(), "--relay") {
 		t.Errorf("parseAddrInfos without /p2p = %v, want an error naming --relay", err)
 	}
+}
+
+// TestRelayCatchUpVolume measures a full catch-up through a community
+// node's relay: A holds n profiles of 1 KiB, B has none and reaches A only
+// through R. Run with MENTORMESH_RELAY_VOLUME=1 (it takes a while and
+// measures rather than checks); figures in docs/PROTOCOL.md 9.2.
+func TestRelayCatchUpVolume(t *testing.T) {
+	if os.Getenv("MENTORMESH_RELAY_VOLUME") != "1" {
+		t.Skip("a measurement: set MENTORMESH_RELAY_VOLUME=1 to run it")
+	}
+	ctx := context.Background()
+	r := startNode(t, Options{DataDir: t.TempDir(), CommunityNode: true, Communities: []string{"relay-hub"}})
+	relay := r.Addrs()[0]
+	dirA, dirB := t.TempDir(), t.TempDir()
+	idA, idB := peerIDOf(t, dirA), peerIDOf(t, dirB)
+	a := startNode(t, Options{DataDir: dirA, Relays: []string{relay}, Reachability: ReachabilityPrivate, ConnectionGater: noDirect{idB}})
+	const n = 5000
+	var recs []*record.Record
+	for i := range n {
+		key := newKey(t)
+		var author record.Author
+		copy(author[:], key.Public().(ed25519.PublicKey))
+		payload, err := mentorship.Profile{Name: fmt.Sprintf("Member %d", i), Bio: strings.Repeat("x", 1000)}.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec, err := record.Sign(key, record.Body{Community: DefaultCommunity, Author: author, Kind: mentorship.KindProfile,
+			Version: 1, Timestamp: record.Now(), Payload: payload})
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, rec)
+	}
+	if _, err := a.store.ApplyBatch(ctx, recs); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	b := startNode(t, Options{DataDir: dirB, Relays: []string{relay}, Reachability: ReachabilityPrivate, ConnectionGater: noDirect{idA}})
+	waitFor(t, 5*time.Minute, "B to catch up through the relay", func() bool {
+		st, err := b.Local().Status(ctx)
+		if err != nil {
+			return false
+		}
+		for _, k := range st.Records {
+			if k.Kind == mentorship.KindProfile && k.Records == n {
+				return true
+			}
+		}
+		return false
+	})
+	if !b.net.relayOnly(idA) {
+		t.Fatal("B has a direct connection to A")
+	}
+	var in int64
+	for _, s := range b.net.catchUpSessions() {
+		if s.PeerID == idA.String() {
+			in += s.BytesReceived
+		}
+	}
+	t.Logf("%d records of %d bytes crossed the relay in %v (B started and caught up; last sessions received %d bytes)",
+		n, len(recs[0].Raw), time.Since(start).Round(time.Millisecond), in)
 }
