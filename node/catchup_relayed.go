@@ -21,7 +21,7 @@ import (
 //     community the peer is known to be in (found there on the DHT, or it
 //     opened a session for it);
 //   - every catch-up interval, each such community is reconciled with
-//     each relay-only peer;
+//     each relay-only peer (by the lower peer ID of the pair);
 //   - after a local write, the node's own records are reconciled with its
 //     relay-only peers in that community (what gossip would have done).
 //
@@ -37,12 +37,23 @@ type relayedCatchUp struct {
 
 func newRelayedCatchUp(n *netNode) *relayedCatchUp {
 	r := &relayedCatchUp{n: n, push: make(chan struct{}, 1), dirty: map[string]bool{}}
-	n.h.Network().Notify(&network.NotifyBundle{ConnectedF: func(_ network.Network, c network.Conn) {
-		if c.Stat().Limited {
-			p := c.RemotePeer()
-			n.spawn(func() { r.connected(p) })
-		}
-	}})
+	n.h.Network().Notify(&network.NotifyBundle{
+		ConnectedF: func(_ network.Network, c network.Conn) {
+			if c.Stat().Limited {
+				p := c.RemotePeer()
+				n.spawn(func() { r.connected(p) })
+			}
+		},
+		// A relay resets relayed connections at its limits (15 min on a
+		// community node): look the community up again soon, which
+		// reconnects through the relay.
+		DisconnectedF: func(nw network.Network, c network.Conn) {
+			if c.Stat().Limited && nw.Connectedness(c.RemotePeer()) != network.Connected &&
+				len(n.disc.communitiesOf(c.RemotePeer())) > 0 {
+				n.disc.poke()
+			}
+		},
+	})
 	return r
 }
 
@@ -121,10 +132,15 @@ func (r *relayedCatchUp) pushOwn() {
 	}
 }
 
+// reconcileAll runs the periodic community sessions. As for topic peers,
+// the lower peer ID of a pair runs them (both know the other's
+// communities once a session ran between them).
 func (r *relayedCatchUp) reconcileAll() {
 	for _, c := range r.n.cfg.members.list() {
 		for _, p := range r.relayPeers(c) {
-			r.n.catchUp.run(p, reconcile.Scope{Community: c})
+			if r.n.h.ID() < p {
+				r.n.catchUp.run(p, reconcile.Scope{Community: c})
+			}
 		}
 	}
 }

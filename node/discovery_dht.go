@@ -246,12 +246,9 @@ func (d *discoverer) find(ctx context.Context, community string) (foundNew bool)
 			candidates = append(candidates, ai)
 		}
 	}
-	connected := 0
-	for _, p := range d.n.h.Network().Peers() {
-		if slices.Contains(d.communitiesOf(p), community) {
-			connected++
-		}
-	}
+	// Members already connected: in the topic, or known and reached
+	// through a relay.
+	connected := len(d.n.g.TopicPeers(community)) + len(d.n.relayed.relayPeers(community))
 	rand.Shuffle(len(candidates), func(i, j int) { candidates[i], candidates[j] = candidates[j], candidates[i] })
 	var wg sync.WaitGroup
 	for _, ai := range candidates[:min(len(candidates), max(0, discoveryTarget-connected))] {
