@@ -8,6 +8,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/mentormesh/mentormesh/node/api"
 	"github.com/mentormesh/mentormesh/sync/reconcile"
 )
 
@@ -66,9 +67,34 @@ func (r *relayedCatchUp) connected(p peer.ID) {
 	}
 	self := r.n.catchUp.self
 	for _, c := range r.n.disc.communitiesOf(p) {
-		r.n.catchUp.run(p, reconcile.Scope{Community: c, Author: &self})
-		r.n.catchUp.run(p, reconcile.Scope{Community: c})
+		r.runOnward(p, reconcile.Scope{Community: c, Author: &self})
+		r.runOnward(p, reconcile.Scope{Community: c})
 	}
+}
+
+// maxOnward bounds how many sessions in a row runOnward runs.
+const maxOnward = 256
+
+// runOnward runs a session, and runs it again as long as the last one
+// stored records and was then cut: a relay resets a relayed stream (or
+// connection) at its limits, and the rest of the difference should not
+// wait for the next periodic session.
+func (r *relayedCatchUp) runOnward(p peer.ID, scope reconcile.Scope) {
+	for range maxOnward {
+		r.n.catchUp.run(p, scope)
+		cu, ok := r.n.catchUp.lastSession(p, scope)
+		if !ok || cu.Error == "" || cu.Pulled == 0 || !r.n.relayOnly(p) || r.n.ctx.Err() != nil {
+			return
+		}
+	}
+}
+
+// lastSession returns the outcome of the last session with p over scope.
+func (c *catchUp) lastSession(p peer.ID, scope reconcile.Scope) (api.CatchUp, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cu, ok := c.last[keyOf(p, scope)]
+	return cu, ok
 }
 
 // localWrite asks for this node's records in community to be pushed to
@@ -139,7 +165,7 @@ func (r *relayedCatchUp) reconcileAll() {
 	for _, c := range r.n.cfg.members.list() {
 		for _, p := range r.relayPeers(c) {
 			if r.n.h.ID() < p {
-				r.n.catchUp.run(p, reconcile.Scope{Community: c})
+				r.runOnward(p, reconcile.Scope{Community: c})
 			}
 		}
 	}

@@ -23,13 +23,12 @@ import (
 // or 128 KiB in either direction, and accept 128 reservations, at most 32
 // from one ASN: enough for a hole punch, not for catching up a community
 // (GossipSub ignores relayed connections, so catch-up is how records cross
-// a relay). Through such a relay a small difference crosses (the push
-// after a local write), but a catch-up whose first frame of records (up
-// to 256 KiB) passes 128 KiB is reset before anything is stored, again
-// and again: measured, 5 000 records of 1.1 KiB, none transferred. With
-// the limits below the same catch-up took one session of 0.7 s
-// (TestRelayCatchUpVolume); a backlog beyond 16 MiB takes several relayed
-// connections, each storing what it carried.
+// a relay). Through such a relay a catch-up moves on by a few dozen
+// records per relayed connection (32 KiB frames over limited connections,
+// reconcile.LimitedFrameBudget, then a new connection): 1 000 records of
+// 1.1 KiB took 2 min 8 s on one machine. With the limits below 5 000 took
+// one session, 2.2 s from the node's start (TestRelayCatchUpVolume); a
+// backlog beyond 16 MiB takes several relayed connections.
 const (
 	// CommunityRelayDuration is how long a relayed connection may last.
 	CommunityRelayDuration = 15 * time.Minute

@@ -13,6 +13,8 @@ import (
 	"github.com/libp2p/go-libp2p/core/control"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/protocol"
+	"github.com/libp2p/go-libp2p/p2p/protocol/circuitv2/client"
 	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/mentormesh/mentormesh/mentorship"
@@ -108,6 +110,13 @@ func TestRelayOnlyPeersSync(t *testing.T) {
 	})
 	if !b.net.relayOnly(idA) {
 		t.Fatal("B has a direct connection to A")
+	}
+	// The relayed connection carries the community node's limits.
+	for _, c := range append(a.net.h.Network().ConnsToPeer(idB), b.net.h.Network().ConnsToPeer(idA)...) {
+		st := c.Stat()
+		if d, n := st.Extra[client.StatLimitDuration], st.Extra[client.StatLimitData]; d != CommunityRelayDuration || n != uint64(CommunityRelayData) {
+			t.Errorf("relayed connection limits = %v, %v bytes; want %v, %d bytes", d, n, CommunityRelayDuration, CommunityRelayData)
+		}
 	}
 
 	// Each catches up with the other on connecting, which also tells each
@@ -210,7 +219,12 @@ func TestRelayCatchUpVolume(t *testing.T) {
 	dirA, dirB := t.TempDir(), t.TempDir()
 	idA, idB := peerIDOf(t, dirA), peerIDOf(t, dirB)
 	a := startNode(t, Options{DataDir: dirA, Relays: []string{relay}, Reachability: ReachabilityPrivate, ConnectionGater: noDirect{idB}})
-	const n = 5000
+	n := 5000
+	if v := os.Getenv("MENTORMESH_RELAY_VOLUME_N"); v != "" {
+		if _, err := fmt.Sscan(v, &n); err != nil {
+			t.Fatal(err)
+		}
+	}
 	var recs []*record.Record
 	for i := range n {
 		key := newKey(t)
@@ -255,4 +269,29 @@ func TestRelayCatchUpVolume(t *testing.T) {
 	}
 	t.Logf("%d records of %d bytes crossed the relay in %v (B started and caught up; last sessions received %d bytes)",
 		n, len(recs[0].Raw), time.Since(start).Round(time.Millisecond), in)
+}
+
+// TestOwnDHT: the DHT speaks mentormesh's protocol only, never the IPFS
+// DHT's, and only community nodes serve it from the start.
+func TestOwnDHT(t *testing.T) {
+	r := startNode(t, Options{DataDir: t.TempDir(), CommunityNode: true})
+	laptop := startNode(t, Options{DataDir: t.TempDir(), Bootstrap: r.Addrs()})
+	const ours, ipfs = protocol.ID("/mentormesh/kad/1.0.0"), protocol.ID("/ipfs/kad/1.0.0")
+	has := func(n *Node, p protocol.ID) bool {
+		for _, q := range n.net.h.Mux().Protocols() {
+			if q == p {
+				return true
+			}
+		}
+		return false
+	}
+	if !has(r, ours) || has(r, ipfs) {
+		t.Errorf("community node protocols = %v, want %s and not %s", r.net.h.Mux().Protocols(), ours, ipfs)
+	}
+	if has(laptop, ours) || has(laptop, ipfs) {
+		t.Errorf("laptop (reachability unknown) serves the DHT: %v", laptop.net.h.Mux().Protocols())
+	}
+	waitFor(t, 10*time.Second, "the laptop's routing table to hold the community node", func() bool {
+		return laptop.net.disc.dht.RoutingTable().Find(r.net.h.ID()) != ""
+	})
 }
