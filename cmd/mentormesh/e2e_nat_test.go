@@ -106,7 +106,9 @@ func nsHarness(t *testing.T, ns netns) *harness.Harness {
 // through R's circuit relay, and a profile written on A reaches B by
 // catch-up over the relayed connection. R is not in their community, so
 // it cannot be the one passing the record on by gossip: the only path is
-// the relay.
+// the relay. (go-libp2p advertises relay addresses only for relays with
+// public addresses, so here B reaches A by dialling through R, the
+// fallback for that case: A holds a reservation on R.)
 func TestRelayOnlySync(t *testing.T) {
 	nsA, nsB, nsR, rAddrA, rAddrB := relayTopology(t)
 	root := t.TempDir()
