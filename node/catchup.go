@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/mentormesh/mentormesh/node/api"
@@ -149,6 +150,9 @@ func (c *catchUp) run(p peer.ID, scope reconcile.Scope) {
 // peer at a time, and may not have released the previous one yet) is
 // retried a few times.
 func (c *catchUp) session(ctx context.Context, p peer.ID, scope reconcile.Scope) {
+	// A peer reachable only through a relay is caught up with over the
+	// relayed (limited) connection, within the relay's limits.
+	ctx = network.WithAllowLimitedConn(ctx, "mentormesh catch-up")
 	backoff := 100 * time.Millisecond
 	for attempt := 1; ; attempt++ {
 		_, err := c.svc.Sync(ctx, p, scope) // done() records the outcome
@@ -256,6 +260,9 @@ func (c *catchUp) done(p peer.ID, initiated bool, st reconcile.Stats, err error)
 		"bytes_in", st.BytesReceived, "bytes_out", st.BytesSent, "duration", st.Duration.Round(time.Millisecond), "err", err)
 	if cu.Community == "" {
 		return // refused before the scope was known
+	}
+	if err == nil && c.n.disc != nil {
+		c.n.disc.markMember(p, cu.Community) // for catch-up over a relay
 	}
 	c.mu.Lock()
 	if !c.n.cfg.members.has(cu.Community) {

@@ -18,6 +18,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/p2p/discovery/mdns"
 	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
+	relayv2 "github.com/libp2p/go-libp2p/p2p/protocol/circuitv2/relay"
 	"github.com/libp2p/go-libp2p/p2p/security/noise"
 	libp2ptls "github.com/libp2p/go-libp2p/p2p/security/tls"
 	quic "github.com/libp2p/go-libp2p/p2p/transport/quic"
@@ -73,6 +74,11 @@ type netNode struct {
 	remember  chan peer.ID
 	bootstrap []peer.AddrInfo
 	catchUp   *catchUp
+	// Beyond the LAN (discovery_dht.go, relay.go, catchup_relayed.go).
+	disc    *discoverer
+	relays  *relaySource
+	relay   *relayv2.Relay // community nodes only
+	relayed *relayedCatchUp
 
 	taskMu  sync.Mutex
 	closing bool
@@ -98,7 +104,18 @@ func startNet(cfg netConfig) (*netNode, error) {
 	if err != nil {
 		return nil, err
 	}
-	h, err := newHost(cfg)
+	relays, err := parseAddrInfos("--relay", cfg.opts.Relays)
+	if err != nil {
+		return nil, err
+	}
+	// Relays are community nodes: dialled like bootstrap peers.
+	for _, r := range relays {
+		if !slices.ContainsFunc(bootstrap, func(b peer.AddrInfo) bool { return b.ID == r.ID }) {
+			bootstrap = append(bootstrap, r)
+		}
+	}
+	src := newRelaySource(relays)
+	h, err := newHost(cfg, src)
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +125,18 @@ func startNet(cfg netConfig) (*netNode, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	n := &netNode{
 		cfg: cfg, h: h, log: cfg.log, ctx: ctx, cancel: cancel,
-		wake: make(chan struct{}, 1), remember: make(chan peer.ID, 64), bootstrap: bootstrap,
+		wake: make(chan struct{}, 1), remember: make(chan peer.ID, 64), bootstrap: bootstrap, relays: src,
+	}
+	if cfg.opts.CommunityNode {
+		if err := n.startRelayService(); err != nil {
+			cancel()
+			h.Close()
+			return nil, err
+		}
+	}
+	if n.disc, err = newDiscoverer(n); err != nil {
+		n.close()
+		return nil, err
 	}
 	// Gossip gets its own lifetime: it must outlive the loops below, which
 	// publish through it, and stop before the host.
@@ -119,13 +147,13 @@ func startNet(cfg netConfig) (*netNode, error) {
 		OnBadPeer:    n.onMisbehaving,
 	})
 	if err != nil {
-		cancel()
-		h.Close()
+		n.close()
 		return nil, err
 	}
 	// Catch-up before the topics: joining one reports its peers at once.
 	n.catchUp = newCatchUp(n, cfg.self, cfg.opts.CatchUpInterval)
 	cfg.mod.setOnBlock(n.onBlocked)
+	n.relayed = newRelayedCatchUp(n)
 	for _, c := range cfg.members.list() {
 		if err := n.g.Join(c); err != nil {
 			n.close()
@@ -139,7 +167,10 @@ func startNet(cfg netConfig) (*netNode, error) {
 			n.mdns = nil
 		}
 	}
-	n.wg.Add(4)
+	n.wg.Add(7)
+	go n.logRelayAddrs()
+	go n.disc.loop()
+	go n.relayed.loop()
 	go n.catchUp.loop()
 	go n.publishLoop()
 	go n.rememberLoop()
@@ -147,8 +178,16 @@ func startNet(cfg netConfig) (*netNode, error) {
 	return n, nil
 }
 
-func newHost(cfg netConfig) (host.Host, error) {
-	cm, err := connmgr.NewConnManager(connLow, connHigh, connmgr.WithGracePeriod(time.Minute))
+func newHost(cfg netConfig, relays *relaySource) (host.Host, error) {
+	low, high := connLow, connHigh
+	if cfg.opts.CommunityNode {
+		low, high = communityConnLow, communityConnHigh
+	}
+	cm, err := connmgr.NewConnManager(low, high, connmgr.WithGracePeriod(time.Minute))
+	if err != nil {
+		return nil, err
+	}
+	natOpts, err := natOptions(cfg.opts, relays)
 	if err != nil {
 		return nil, err
 	}
@@ -168,6 +207,7 @@ func newHost(cfg netConfig) (host.Host, error) {
 			libp2p.ConnectionManager(cm),
 			libp2p.UserAgent("mentormesh/" + cfg.opts.Version),
 		}
+		opts = append(opts, natOpts...)
 		rm, err := newResourceManager()
 		if err != nil {
 			return nil, err
@@ -228,6 +268,12 @@ func (n *netNode) close() error {
 	n.taskMu.Unlock()
 	n.cancel()
 	n.wg.Wait()
+	if n.disc != nil {
+		errs = append(errs, n.disc.close())
+	}
+	if n.relay != nil {
+		errs = append(errs, n.relay.Close())
+	}
 	if n.g != nil {
 		errs = append(errs, n.g.Close())
 	}
@@ -249,6 +295,7 @@ func (n *netNode) joinCommunity(community string) error {
 	if err := n.g.Join(community); err != nil {
 		return err
 	}
+	n.disc.poke() // advertise it and look its members up
 	for _, p := range n.g.TopicPeers(community) {
 		if p < n.h.ID() {
 			n.spawn(func() { n.catchUp.run(p, reconcile.Scope{Community: community}) })
@@ -305,7 +352,8 @@ func (n *netNode) peers() []api.Peer {
 		if len(conns) == 0 {
 			continue
 		}
-		ap := api.Peer{PeerID: p.String(), Addrs: []string{}, Communities: topicsOf[p], Direction: conns[0].Stat().Direction.String()}
+		ap := api.Peer{PeerID: p.String(), Addrs: []string{}, Communities: topicsOf[p], Direction: conns[0].Stat().Direction.String(),
+			Relayed: n.relayOnly(p)}
 		if ap.Communities == nil {
 			ap.Communities = []string{}
 		}
@@ -322,7 +370,10 @@ func (n *netNode) peers() []api.Peer {
 }
 
 // published wakes the publisher after a local write.
-func (n *netNode) published(*record.Record) { n.poke() }
+func (n *netNode) published(rec *record.Record) {
+	n.poke()
+	n.relayed.localWrite(rec.Community) // gossip does not reach relay-only peers
+}
 
 func (n *netNode) poke() {
 	select {

@@ -56,6 +56,17 @@ type Options struct {
 	Communities []string
 	// NoMDNS turns LAN discovery off.
 	NoMDNS bool
+	// Relays are multiaddrs (ending in /p2p/ID) of circuit relays, usually
+	// community nodes, to reserve a slot on when this node is not reachable
+	// (AutoRelay), and to dial like bootstrap peers. See node/relay.go.
+	Relays []string
+	// CommunityNode makes this an always-on node for its communities: DHT
+	// server, circuit relay with raised limits, AutoNAT service, a larger
+	// connection manager, and an advertisement as a community node.
+	CommunityNode bool
+	// Reachability overrides AutoNAT: "private" (behind NAT or a firewall:
+	// reserve relay slots at once), "public", or "" / "auto" (detect).
+	Reachability string
 	// CatchUpInterval is how often each community is reconciled with a
 	// random peer (default DefaultCatchUpInterval).
 	CatchUpInterval time.Duration
@@ -163,6 +174,9 @@ func (n *Node) start(apiAddr string) (err error) {
 	}
 	edKey, author, err := edKeys(key)
 	if err != nil {
+		return err
+	}
+	if opts, err = withFileConfig(paths, opts); err != nil {
 		return err
 	}
 	members, err := loadMembership(paths, opts.Communities, true)

@@ -68,6 +68,9 @@ func peersCommand() *cli.Command {
 					if p.LatencyMS > 0 {
 						printf(w, "  rtt=%.1fms", p.LatencyMS)
 					}
+					if p.Relayed {
+						printf(w, "  relayed (records by catch-up)")
+					}
 					printf(w, "\n")
 					for _, a := range p.Addrs {
 						printf(w, "    %s\n", a)

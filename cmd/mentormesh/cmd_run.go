@@ -25,6 +25,9 @@ func runCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringSliceFlag{Name: "listen", Usage: "libp2p multiaddr to listen on; repeatable (default: TCP and QUIC on port 4747, all interfaces)", EnvVars: []string{"MENTORMESH_LISTEN"}},
 			&cli.StringSliceFlag{Name: "bootstrap", Usage: "multiaddr of a peer to connect to, ending in /p2p/ID; repeatable", EnvVars: []string{"MENTORMESH_BOOTSTRAP"}},
+			&cli.StringSliceFlag{Name: "relay", Usage: "multiaddr of a circuit relay (a community node) to be reachable through when behind NAT, ending in /p2p/ID; repeatable", EnvVars: []string{"MENTORMESH_RELAY"}},
+			&cli.BoolFlag{Name: "community-node", Usage: "run as an always-on community node: DHT server, relay with raised limits, full replica (see docs/DEPLOYMENT.md)", EnvVars: []string{"MENTORMESH_COMMUNITY_NODE"}},
+			&cli.StringFlag{Name: "reachability", Value: node.ReachabilityAuto, Usage: "auto (detect with AutoNAT), private (behind NAT or a firewall: use relays at once) or public", EnvVars: []string{"MENTORMESH_REACHABILITY"}},
 			&cli.BoolFlag{Name: "no-mdns", Usage: "do not discover peers on the local network", EnvVars: []string{"MENTORMESH_NO_MDNS"}},
 			&cli.StringFlag{Name: "api-addr", Value: node.DefaultAPIAddr, Usage: "loopback host:port of the local API (port 0: any free port)", EnvVars: []string{"MENTORMESH_API_ADDR"}},
 			&cli.BoolFlag{Name: "api-allow-remote", Usage: "allow a non-loopback --api-addr (dangerous: the API controls your node)", EnvVars: []string{"MENTORMESH_API_ALLOW_REMOTE"}},
@@ -48,6 +51,9 @@ func runNode(c *cli.Context) error {
 		Bootstrap:           c.StringSlice("bootstrap"),
 		Communities:         communities(c),
 		NoMDNS:              c.Bool("no-mdns"),
+		Relays:              c.StringSlice("relay"),
+		CommunityNode:       c.Bool("community-node"),
+		Reachability:        c.String("reachability"),
 		APIAddr:             c.String("api-addr"),
 		AllowNonLoopbackAPI: c.Bool("api-allow-remote"),
 		Version:             buildVersion(),
@@ -67,7 +73,13 @@ func runNode(c *cli.Context) error {
 	for _, a := range n.Addrs() {
 		printf(w, "  %s\n", a)
 	}
-	printf(w, "Other nodes can join with: mentormesh run --bootstrap <one of the addresses above>\n")
+	if c.Bool("community-node") {
+		printf(w, "Community node: DHT server and circuit relay (%v or %d MiB per relayed connection).\n",
+			node.CommunityRelayDuration, node.CommunityRelayData>>20)
+		printf(w, "Other nodes can join with: mentormesh run --bootstrap <address> --relay <address>\n")
+	} else {
+		printf(w, "Other nodes can join with: mentormesh run --bootstrap <one of the addresses above>\n")
+	}
 	printf(w, "Stop with Ctrl-C.\n")
 
 	select {

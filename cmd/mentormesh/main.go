@@ -180,5 +180,6 @@ func setupLogging(c *cli.Context, defaultLevel slog.Level) (*slog.Logger, error)
 	// go-libp2p is chatty at info; show its warnings only unless debugging.
 	libLevel := max(level, slog.LevelWarn)
 	gologshim.SetDefaultHandler(mk(libLevel))
+	routeGoLog(mk(libLevel), libLevel) // the DHT logs through go-log
 	return log, nil
 }

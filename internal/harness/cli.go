@@ -43,7 +43,7 @@ func (h *Harness) RunTimeout(timeout time.Duration, env []string, args ...string
 	h.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, h.bin, args...)
+	cmd := h.command(ctx, args)
 	cmd.Env = append(append([]string(nil), h.env...), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -101,7 +101,7 @@ func (r Result) DecodeJSON(v any) error {
 // extra environment variables, for processes a test drives itself (signals,
 // output read while it runs).
 func (h *Harness) Command(env []string, args ...string) *exec.Cmd {
-	cmd := exec.Command(h.bin, args...)
+	cmd := h.command(context.Background(), args)
 	cmd.Env = append(append([]string(nil), h.env...), env...)
 	return cmd
 }

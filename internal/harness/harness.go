@@ -7,6 +7,7 @@ package harness
 
 import (
 	"bytes"
+	"context"
 	"flag"
 	"fmt"
 	"os"
@@ -83,6 +84,23 @@ type Harness struct {
 	t   testing.TB
 	bin string
 	env []string
+	// Wrap, if set, prefixes every command the harness runs (nodes and
+	// CLI commands), for example {"ip", "netns", "exec", "ns1"} to run
+	// them in a network namespace. The wrapper must exec the binary in
+	// the same process, as `ip netns exec` does, so signals reach it.
+	Wrap []string
+	// RunArgs replace LocalRunArgs for the nodes this harness starts, if
+	// set.
+	RunArgs []string
+}
+
+// command returns the command running the binary with args, wrapped.
+func (h *Harness) command(ctx context.Context, args []string) *exec.Cmd {
+	if len(h.Wrap) == 0 {
+		return exec.CommandContext(ctx, h.bin, args...)
+	}
+	full := append(append(h.Wrap[1:len(h.Wrap):len(h.Wrap)], h.bin), args...)
+	return exec.CommandContext(ctx, h.Wrap[0], full...)
 }
 
 // New returns a harness for t running the binary bin.

@@ -2,6 +2,7 @@ package harness
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -76,10 +77,13 @@ func (h *Harness) StartNode(dir string, extra ...string) *Node {
 // arguments, without waiting for it.
 func (h *Harness) SpawnNode(dir string, extra ...string) *Node {
 	h.t.Helper()
-	args := append([]string{"--data-dir", dir, "run"}, LocalRunArgs...)
-	args = append(args, extra...)
+	runArgs := LocalRunArgs
+	if h.RunArgs != nil {
+		runArgs = h.RunArgs
+	}
+	args := append(append([]string{"--data-dir", dir, "run"}, runArgs...), extra...)
 	n := &Node{h: h, Name: dir, Dir: dir, Args: args, done: make(chan struct{})}
-	n.cmd = exec.Command(h.bin, args...)
+	n.cmd = h.command(context.Background(), args)
 	n.cmd.Env = h.env
 	n.cmd.Stdout, n.cmd.Stderr = &n.stdout, &n.stderr
 	if err := n.cmd.Start(); err != nil {

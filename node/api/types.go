@@ -63,6 +63,9 @@ type Peer struct {
 	Addrs       []string `json:"addrs"`
 	Communities []string `json:"communities"`
 	Direction   string   `json:"direction"`
+	// Relayed is true when every connection to the peer goes through a
+	// circuit relay (no gossip over it; records flow by catch-up).
+	Relayed bool `json:"relayed"`
 	// LatencyMS is the smoothed round-trip time, 0 if unknown.
 	LatencyMS float64 `json:"latency_ms"`
 }

@@ -94,7 +94,7 @@ func (s *Service) syncOver(ctx context.Context, p peer.ID, scope Scope) (Stats, 
 	// shutting down would wait for a silent peer until the deadline.
 	stop := context.AfterFunc(ctx, func() { _ = str.Reset() })
 	defer stop()
-	st, err := s.syncer.Initiate(ctx, str, scope, s.progress(p, scope))
+	st, err := s.syncerFor(str).Initiate(ctx, str, scope, s.progress(p, scope))
 	// Close rather than Reset on error too: the session has written the
 	// reason for the peer, and a reset would discard it. Close's own error
 	// does not matter once the session is over (over QUIC, the peer having
@@ -118,7 +118,7 @@ func (s *Service) handle(str network.Stream) {
 	if s.opts.Progress != nil {
 		progress = func(scope Scope, n int) { s.opts.Progress(p, scope, n) }
 	}
-	st, err := s.syncer.Respond(ctx, str, progress)
+	st, err := s.syncerFor(str).Respond(ctx, str, progress)
 	// Close, not Reset, even after an error: the session has already
 	// written the reason (abort) and a reset would discard it before the
 	// peer reads it. The stream's deadline bounds Close.
