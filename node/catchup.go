@@ -235,6 +235,10 @@ func (c *catchUp) progress(p peer.ID, scope reconcile.Scope, received int) {
 	c.mu.Unlock()
 	if due && received > 0 {
 		c.n.log.Info("catching up", "peer", p, "community", scope.Community, "records_received", received)
+		c.n.cfg.events.publish(api.Event{Type: api.EventSync, Sync: &api.CatchUp{
+			PeerID: p.String(), Community: scope.Community, OwnRecordsOnly: scope.Author != nil,
+			At: time.Now().UTC(), Received: received, InProgress: true,
+		}})
 	}
 }
 

@@ -113,7 +113,11 @@ type CatchUp struct {
 	Pulled int `json:"pulled"`
 	// PulledTotal adds up Pulled over every session with this peer and
 	// scope since the node started.
-	PulledTotal   int    `json:"pulled_total"`
+	PulledTotal int `json:"pulled_total"`
+	// InProgress marks a progress report of a session still running (only
+	// in events: every 2 s while records arrive); Received is then the
+	// count so far.
+	InProgress    bool   `json:"in_progress,omitempty"`
 	Received      int    `json:"received"`
 	Sent          int    `json:"sent"`
 	RoundTrips    int    `json:"round_trips"`

@@ -18,7 +18,7 @@ type EventsBackend interface {
 const (
 	EventRecord = "record" // a record was stored (written here or received)
 	EventPeer   = "peer"   // a peer connected or disconnected
-	EventSync   = "sync"   // a catch-up session ended
+	EventSync   = "sync"   // a catch-up session progressed (in_progress) or ended
 )
 
 // Event is one item of GET /api/v1/events (server-sent events: each event's
