@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/mentormesh/mentormesh/node/api"
+	"github.com/mentormesh/mentormesh/sync/record"
 )
 
 // openResourceTestLocalLike opens a fresh data directory with like's identity, so
@@ -135,6 +136,12 @@ func runResourceSequence(t *testing.T, b api.Backend, theirs api.Resource) []res
 	add("AddResource without title", r, err)
 	r, err = b.AddResource(ctx, api.ResourceInput{Type: rptr("podcast"), Title: rptr("P"), URL: rptr("https://x.org")})
 	add("AddResource unknown type", r, err)
+	// The edit must carry a later millisecond than the event, or the two
+	// tie on recency and their order falls to their random IDs, which
+	// differ between the two runs compared.
+	for !record.Now().After(resources[1].UpdatedAt) {
+		time.Sleep(time.Millisecond)
+	}
 	r, err = b.EditResource(ctx, mine.ID, api.ResourceInput{Title: rptr("Consent decisions"), Text: rptr("Line one\nline two")})
 	add("EditResource", r, err)
 	r, err = b.EditResource(ctx, theirs.ID, api.ResourceInput{Title: rptr("Mine now")})
