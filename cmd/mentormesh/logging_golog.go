@@ -15,6 +15,12 @@ func routeGoLog(h slog.Handler, level slog.Level) {
 	golog.SetPrimaryCore(slogCore{h: h})
 	// "*" also sets the level of loggers created later.
 	_ = golog.SetLogLevel("*", slogToZap(level).String())
+	if level > slog.LevelDebug {
+		// The DHT warns on every routing-table refresh while a node has
+		// no DHT peer yet (alone, or on a LAN only): normal here, and
+		// alarming for a new user. Its errors still show.
+		_ = golog.SetLogLevelRegex("dht.*", "error")
+	}
 }
 
 func slogToZap(l slog.Level) zapcore.Level {
