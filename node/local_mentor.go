@@ -232,11 +232,26 @@ func (l *Local) FindMentors(ctx context.Context, q api.MentorQuery) (api.MentorR
 	if err != nil {
 		return api.MentorResults{}, err
 	}
+	// Blocked practitioners are never offered: rank more, then drop them.
+	_, blocked := l.mod.snapshot()
+	want := mq.Limit
+	if len(blocked) > 0 && want >= 0 && want <= mentorship.MaxMatchLimit {
+		if want == 0 {
+			want = mentorship.DefaultMatchLimit
+		}
+		mq.Limit = mentorship.MaxMatchLimit
+	}
 	pd.mu.RLock()
 	res, err := pd.dir.Rank(mq)
 	pd.mu.RUnlock()
 	if err != nil {
 		return api.MentorResults{}, api.BadRequest(err.Error())
+	}
+	if len(blocked) > 0 {
+		res.Matches = slices.DeleteFunc(res.Matches, func(m mentorship.Match) bool { return l.blocked(record.Author(m.Key)) })
+		if len(res.Matches) > want {
+			res.Matches = res.Matches[:want]
+		}
 	}
 	// The query as applied, normalised as matching saw it.
 	q.Skills = nonNil(mentorship.NormalizeTags(q.Skills))

@@ -97,7 +97,7 @@ func (l *Local) resourceLibrary(ctx context.Context, community string, author *r
 	lib := resourceSet{versions: map[resourceKey]uint64{}}
 	now := time.Now()
 	err := l.store.List(ctx, store.Query{Community: community, Kind: mentorship.KindResource, Author: author}, func(rec *record.Record) error {
-		if rec.Deleted || rec.Expired(now) {
+		if rec.Deleted || rec.Expired(now) || l.blocked(rec.Author) {
 			return nil
 		}
 		r, err := mentorship.DecodeResource(rec.Payload)
@@ -135,7 +135,7 @@ func (l *Local) endorsementCounts(ctx context.Context, community string) (counts
 			return nil
 		}
 		author, id, err := mentorship.ParseEndorsementKey(rec.Key)
-		if err != nil || record.Author(author) == rec.Author {
+		if err != nil || record.Author(author) == rec.Author || l.blocked(rec.Author) {
 			return nil
 		}
 		k := resourceKey{author, id}
@@ -162,7 +162,7 @@ func (l *Local) resourceDetail(ctx context.Context, rec *record.Record) (api.Res
 	key := mentorship.EndorsementKey(rec.Author, rec.Key)
 	now := time.Now()
 	err = l.store.List(ctx, store.Query{Community: rec.Community, Kind: mentorship.KindEndorsement}, func(e *record.Record) error {
-		if e.Key != key || e.Deleted || e.Expired(now) || e.Author == rec.Author {
+		if e.Key != key || e.Deleted || e.Expired(now) || e.Author == rec.Author || l.blocked(e.Author) {
 			return nil
 		}
 		end, err := mentorship.DecodeEndorsement(e.Payload)
