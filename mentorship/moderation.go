@@ -78,11 +78,7 @@ func (m ModerationList) Validate() error {
 // CheckModerationReason checks a reason as a list entry's: one line of at
 // most MaxModerationReason characters, without control characters.
 func CheckModerationReason(reason string) error {
-	if err := checkText("reason", reason, MaxModerationReason, false); err != nil {
-		msg := strings.TrimPrefix(err.Error(), ErrInvalid.Error()+" profile: ")
-		return fmt.Errorf("%w moderation list: %s", ErrInvalid, msg)
-	}
-	return nil
+	return checkTextOf("moderation list", "reason", reason, MaxModerationReason, false)
 }
 
 // Listed returns the entry of peer, if the list has one.

@@ -183,15 +183,10 @@ func (p Pairing) Validate() error {
 	return checkPairingText("comment", p.Comment, MaxPairCommentLen)
 }
 
-// checkPairingText applies the profile text rules (checkText) to a pairing's
-// free text, which may span lines.
+// checkPairingText applies the text rules to a pairing's free text, which
+// may span lines.
 func checkPairingText(what, s string, max int) error {
-	if err := checkText(what, s, max, true); err != nil {
-		// checkText words its errors for profiles.
-		msg := strings.TrimPrefix(err.Error(), ErrInvalid.Error()+" profile: ")
-		return fmt.Errorf("%w pairing: %s", ErrInvalid, msg)
-	}
-	return nil
+	return checkTextOf("pairing", what, s, max, true)
 }
 
 // Encode returns the payload bytes of a normalized, valid pairing record.

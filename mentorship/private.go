@@ -224,18 +224,9 @@ func privateTimeOK(t time.Time) bool {
 	return ms >= 1 && ms <= maxItemMilli
 }
 
-// privateText applies the profile text rules (checkText) with messages
-// naming the item rather than a profile.
+// privateText applies the text rules with messages naming the item.
 func privateText(item, field, s string, max int, multiline bool) error {
-	err := checkText(field, s, max, multiline)
-	if err == nil {
-		return nil
-	}
-	msg := err.Error()
-	if rest, ok := strings.CutPrefix(msg, ErrInvalid.Error()+" profile: "); ok {
-		msg = rest
-	}
-	return fmt.Errorf("%w %s: %s", ErrInvalid, item, msg)
+	return checkTextOf(item, field, s, max, multiline)
 }
 
 // maxItemSize is the largest item plaintext: it must fit the largest padded

@@ -245,21 +245,30 @@ func checkTags(what string, tags []string, max int) error {
 	return nil
 }
 
+// checkText applies the text rules to a profile field.
 func checkText(what, s string, max int, multiline bool) error {
+	return checkTextOf("profile", what, s, max, multiline)
+}
+
+// checkTextOf applies the text rules shared by every kind's free text:
+// valid UTF-8, at most max characters, no control characters (newline and
+// tab allowed if multiline), no bidirectional controls. Errors name the
+// subject ("profile", "pairing", ...) and the field.
+func checkTextOf(subject, what, s string, max int, multiline bool) error {
 	if !utf8.ValidString(s) {
-		return fmt.Errorf("%w profile: %s is not valid UTF-8", ErrInvalid, what)
+		return fmt.Errorf("%w %s: %s is not valid UTF-8", ErrInvalid, subject, what)
 	}
 	if n := utf8.RuneCountInString(s); n > max {
-		return fmt.Errorf("%w profile: %s is %d characters, at most %d", ErrInvalid, what, n, max)
+		return fmt.Errorf("%w %s: %s is %d characters, at most %d", ErrInvalid, subject, what, n, max)
 	}
 	for _, r := range s {
 		if unicode.IsControl(r) && !(multiline && (r == '\n' || r == '\t')) {
-			return fmt.Errorf("%w profile: %s contains a control character", ErrInvalid, what)
+			return fmt.Errorf("%w %s: %s contains a control character", ErrInvalid, subject, what)
 		}
 		// Bidirectional overrides and isolates can make a name display as
 		// something else (a right-to-left override reverses what follows).
 		if unicode.Is(unicode.Bidi_Control, r) {
-			return fmt.Errorf("%w profile: %s contains a bidirectional control character (U+%04X)", ErrInvalid, what, r)
+			return fmt.Errorf("%w %s: %s contains a bidirectional control character (U+%04X)", ErrInvalid, subject, what, r)
 		}
 	}
 	return nil

@@ -310,13 +310,7 @@ func checkResourceText(what, s string, max int, multiline bool) error {
 	if len(s) <= max && isPlainASCII(s, multiline) {
 		return nil // the common case, checked without decoding runes
 	}
-	if err := checkText(what, s, max, multiline); err != nil {
-		// checkText words its messages for profiles ("invalid profile:
-		// ..."); keep its rules and detail, name the right thing.
-		detail := strings.TrimPrefix(err.Error(), ErrInvalid.Error()+" profile: ")
-		return fmt.Errorf("%w resource: %s", ErrInvalid, detail)
-	}
-	return nil
+	return checkTextOf("resource", what, s, max, multiline)
 }
 
 // isPlainASCII reports whether s holds only printable ASCII (and newline

@@ -65,11 +65,7 @@ func (e Endorsement) Normalize() Endorsement {
 
 // Validate checks the comment: optional, one line, at most 280 characters.
 func (e Endorsement) Validate() error {
-	if err := checkText("comment", e.Comment, MaxEndorsementCommentLen, false); err != nil {
-		detail := strings.TrimPrefix(err.Error(), ErrInvalid.Error()+" profile: ")
-		return fmt.Errorf("%w endorsement: %s", ErrInvalid, detail)
-	}
-	return nil
+	return checkTextOf("endorsement", "comment", e.Comment, MaxEndorsementCommentLen, false)
 }
 
 // Encode returns the payload bytes of a normalized, valid endorsement
