@@ -263,30 +263,30 @@ func pairSessionLog(c *cli.Context) error {
 }
 
 func pairNoteAdd(c *cli.Context) error {
-	args, err := privateArgs(c, "pair note add", "PAIRING_ID")
-	if err != nil {
-		return err
-	}
-	in := api.NoteInput{Text: c.String("text")}
-	if in.Community, err = privateCommunityFlag(c, "pair note add"); err != nil {
-		return err
-	}
-	return runPairWrite(c, "pair note add", func(b *backend) (api.PairItem, error) {
-		return b.AddNote(c.Context, args[0], in)
+	return pairTextWrite(c, "pair note add", func(b *backend, id, community, text string) (api.PairItem, error) {
+		return b.AddNote(c.Context, id, api.NoteInput{Community: community, Text: text})
 	})
 }
 
 func pairContactSet(c *cli.Context) error {
-	args, err := privateArgs(c, "pair contact set", "PAIRING_ID")
+	return pairTextWrite(c, "pair contact set", func(b *backend, id, community, text string) (api.PairItem, error) {
+		return b.SetContact(c.Context, id, api.ContactInput{Community: community, Text: text})
+	})
+}
+
+// pairTextWrite runs a subcommand whose only input is the pairing ID and
+// --text: notes and contact details.
+func pairTextWrite(c *cli.Context, name string, write func(b *backend, id, community, text string) (api.PairItem, error)) error {
+	args, err := privateArgs(c, name, "PAIRING_ID")
 	if err != nil {
 		return err
 	}
-	in := api.ContactInput{Text: c.String("text")}
-	if in.Community, err = privateCommunityFlag(c, "pair contact set"); err != nil {
+	community, err := privateCommunityFlag(c, name)
+	if err != nil {
 		return err
 	}
-	return runPairWrite(c, "pair contact set", func(b *backend) (api.PairItem, error) {
-		return b.SetContact(c.Context, args[0], in)
+	return runPairWrite(c, name, func(b *backend) (api.PairItem, error) {
+		return write(b, args[0], community, c.String("text"))
 	})
 }
 

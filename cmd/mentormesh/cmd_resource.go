@@ -336,43 +336,36 @@ func resourceEndorse(c *cli.Context) error {
 }
 
 func resourceUnendorse(c *cli.Context) error {
-	ref, err := resourceRefArg(c, "resource unendorse")
-	if err != nil {
-		return err
-	}
-	community, err := resourceCommunityArg(c, "resource unendorse")
-	if err != nil {
-		return err
-	}
-	b, err := openBackend(c, "resource unendorse")
-	if err != nil {
-		return err
-	}
-	defer b.close()
-	if err := b.UnendorseResource(c.Context, ref, community); err != nil {
-		return err
-	}
-	printf(c.App.Writer, "Endorsement withdrawn.\n")
-	return nil
+	return resourceRefAction(c, "resource unendorse", "Endorsement withdrawn.", func(b *backend, ref, community string) error {
+		return b.UnendorseResource(c.Context, ref, community)
+	})
 }
 
 func resourceRemove(c *cli.Context) error {
-	ref, err := resourceRefArg(c, "resource rm")
+	return resourceRefAction(c, "resource rm", "Resource deleted.", func(b *backend, ref, community string) error {
+		return b.DeleteResource(c.Context, ref, community)
+	})
+}
+
+// resourceRefAction runs a subcommand that acts on one resource and
+// prints a fixed confirmation: unendorse and rm.
+func resourceRefAction(c *cli.Context, name, done string, act func(b *backend, ref, community string) error) error {
+	ref, err := resourceRefArg(c, name)
 	if err != nil {
 		return err
 	}
-	community, err := resourceCommunityArg(c, "resource rm")
+	community, err := resourceCommunityArg(c, name)
 	if err != nil {
 		return err
 	}
-	b, err := openBackend(c, "resource rm")
+	b, err := openBackend(c, name)
 	if err != nil {
 		return err
 	}
 	defer b.close()
-	if err := b.DeleteResource(c.Context, ref, community); err != nil {
+	if err := act(b, ref, community); err != nil {
 		return err
 	}
-	printf(c.App.Writer, "Resource deleted.\n")
+	printf(c.App.Writer, "%s\n", done)
 	return nil
 }
