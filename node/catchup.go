@@ -10,8 +10,8 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/mentormesh/mentormesh/internal/syncstore"
 	"github.com/mentormesh/mentormesh/node/api"
-	"github.com/mentormesh/mentormesh/store"
 	"github.com/mentormesh/mentormesh/sync/reconcile"
 	"github.com/mentormesh/mentormesh/sync/record"
 )
@@ -69,7 +69,7 @@ func newCatchUp(n *netNode, self record.Author, interval time.Duration) *catchUp
 	c := &catchUp{n: n, self: self, interval: interval,
 		running: map[syncKey]context.Context{}, again: map[syncKey]bool{}, last: map[syncKey]api.CatchUp{}, logged: map[peer.ID]time.Time{},
 		joined: map[string]communityCtx{}}
-	syncer := reconcile.New(moderatedSyncStore{syncStore{n.cfg.store}, n.cfg.mod}, n.cfg.pipe, reconcile.Options{
+	syncer := reconcile.New(moderatedSyncStore{syncstore.New(n.cfg.store), n.cfg.mod}, n.cfg.pipe, reconcile.Options{
 		Logger: n.log.With("subsystem", "catchup"),
 		Joined: n.cfg.members.has,
 	})
@@ -309,36 +309,4 @@ func (c *catchUp) sessions() []api.CatchUp {
 		out = append(out, cu)
 	}
 	return out
-}
-
-// syncStore adapts store.Store to what reconcile declares.
-type syncStore struct{ s store.Store }
-
-func (a syncStore) Snapshot(ctx context.Context) (reconcile.Snapshot, error) {
-	snap, err := a.s.SyncSnapshot(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return syncSnapshot{snap}, nil
-}
-
-func (a syncStore) Records(ctx context.Context, ids []record.ID) ([]*record.Record, error) {
-	return a.s.Records(ctx, ids)
-}
-
-type syncSnapshot struct{ s store.SyncSnapshot }
-
-func (s syncSnapshot) Set(scope reconcile.Scope) reconcile.Set {
-	return syncSet{s.s, store.SyncScope{Community: scope.Community, Author: scope.Author}}
-}
-
-func (s syncSnapshot) Close() { s.s.Close() }
-
-type syncSet struct {
-	s     store.SyncSnapshot
-	scope store.SyncScope
-}
-
-func (s syncSet) Items(from reconcile.Item, fn func(reconcile.Item) bool) error {
-	return s.s.Items(s.scope, store.SyncItem(from), func(it store.SyncItem) bool { return fn(reconcile.Item(it)) })
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/libp2p/go-libp2p"
 	"github.com/libp2p/go-libp2p/core/network"
 
+	"github.com/mentormesh/mentormesh/internal/syncstore"
 	"github.com/mentormesh/mentormesh/mentorship"
 	"github.com/mentormesh/mentormesh/store"
 	"github.com/mentormesh/mentormesh/sync/ingest"
@@ -278,7 +279,7 @@ func TestInterruptedSessionResumes(t *testing.T) {
 	}
 	t.Cleanup(func() { peerHost.Close() })
 	pipe := ingest.New(storeAdapter{s: mem}, mentorship.Kinds{}, ingest.Options{})
-	syncer := reconcile.New(syncStore{mem}, pipe, reconcile.Options{})
+	syncer := reconcile.New(syncstore.New(mem), pipe, reconcile.Options{})
 	var mu sync.Mutex
 	cutAfter := 400 << 10 // bytes: some frames of records, not all
 	peerHost.SetStreamHandler(reconcile.Protocol, func(str network.Stream) {

@@ -18,6 +18,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/mentormesh/mentormesh/internal/syncstore"
 	"github.com/mentormesh/mentormesh/mentorship"
 	"github.com/mentormesh/mentormesh/node/api"
 	"github.com/mentormesh/mentormesh/store"
@@ -392,7 +393,7 @@ func TestJoinPullsFromPeerThatDoesNotInitiate(t *testing.T) {
 	if _, err := mem.ApplyBatch(ctx, recs); err != nil {
 		t.Fatal(err)
 	}
-	syncer := reconcile.New(syncStore{mem}, ingest.New(storeAdapter{s: mem}, mentorship.Kinds{}, ingest.Options{}), reconcile.Options{})
+	syncer := reconcile.New(syncstore.New(mem), ingest.New(storeAdapter{s: mem}, mentorship.Kinds{}, ingest.Options{}), reconcile.Options{})
 	h.SetStreamHandler(reconcile.Protocol, func(str network.Stream) {
 		if _, err := syncer.Respond(ctx, str, nil); err != nil {
 			_ = str.Reset()

@@ -10,6 +10,7 @@ import (
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/mentormesh/mentormesh/internal/syncstore"
 	"github.com/mentormesh/mentormesh/mentorship"
 	"github.com/mentormesh/mentormesh/store"
 	"github.com/mentormesh/mentormesh/sync/gossip"
@@ -71,7 +72,7 @@ func startNode(idx int, h *gatedHost, key ed25519.PrivateKey, cfg *Config, obs *
 	// Catch-up is registered before the topic is joined, as in the node:
 	// joining reports the topic's peers at once.
 	n.cu = newCatchUp(n, cfg)
-	syncer := reconcile.New(syncStore{n.st}, n.pipe, reconcile.Options{Logger: log, Joined: joined})
+	syncer := reconcile.New(syncstore.New(n.st), n.pipe, reconcile.Options{Logger: log, Joined: joined})
 	n.svc = reconcile.NewService(h, syncer, reconcile.ServiceOptions{
 		Logger: log,
 		Done: func(p peer.ID, initiated bool, st reconcile.Stats, err error) {
@@ -191,36 +192,3 @@ func (a observedStore) ApplyRemoteBatch(ctx context.Context, recs []*record.Reco
 }
 
 var _ ingest.BatchStore = observedStore{}
-
-// syncStore adapts store.Store to what reconcile declares, as the node's
-// syncStore does.
-type syncStore struct{ s store.Store }
-
-func (a syncStore) Snapshot(ctx context.Context) (reconcile.Snapshot, error) {
-	snap, err := a.s.SyncSnapshot(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return syncSnapshot{snap}, nil
-}
-
-func (a syncStore) Records(ctx context.Context, ids []record.ID) ([]*record.Record, error) {
-	return a.s.Records(ctx, ids)
-}
-
-type syncSnapshot struct{ s store.SyncSnapshot }
-
-func (s syncSnapshot) Set(scope reconcile.Scope) reconcile.Set {
-	return syncSet{s.s, store.SyncScope{Community: scope.Community, Author: scope.Author}}
-}
-
-func (s syncSnapshot) Close() { s.s.Close() }
-
-type syncSet struct {
-	s     store.SyncSnapshot
-	scope store.SyncScope
-}
-
-func (s syncSet) Items(from reconcile.Item, fn func(reconcile.Item) bool) error {
-	return s.s.Items(s.scope, store.SyncItem(from), func(it store.SyncItem) bool { return fn(reconcile.Item(it)) })
-}

@@ -20,6 +20,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/mentormesh/mentormesh/internal/syncstore"
 	"github.com/mentormesh/mentormesh/mentorship"
 	"github.com/mentormesh/mentormesh/store"
 	"github.com/mentormesh/mentormesh/sync/ingest"
@@ -135,39 +136,6 @@ func benchProfile(key ed25519.PrivateKey, i int, version uint64, ts time.Time) (
 	copy(a[:], key.Public().(ed25519.PublicKey))
 	return record.Sign(key, record.Body{Community: benchCommunity, Author: a, Kind: mentorship.KindProfile,
 		Version: version, Timestamp: ts, Payload: payload})
-}
-
-// benchSyncStore adapts store.Store to reconcile.Store, as node/catchup.go's
-// syncStore does.
-type benchSyncStore struct{ s store.Store }
-
-func (a benchSyncStore) Snapshot(ctx context.Context) (reconcile.Snapshot, error) {
-	snap, err := a.s.SyncSnapshot(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return benchSyncSnapshot{snap}, nil
-}
-
-func (a benchSyncStore) Records(ctx context.Context, ids []record.ID) ([]*record.Record, error) {
-	return a.s.Records(ctx, ids)
-}
-
-type benchSyncSnapshot struct{ s store.SyncSnapshot }
-
-func (s benchSyncSnapshot) Set(scope reconcile.Scope) reconcile.Set {
-	return benchSyncSet{s.s, store.SyncScope{Community: scope.Community, Author: scope.Author}}
-}
-
-func (s benchSyncSnapshot) Close() { s.s.Close() }
-
-type benchSyncSet struct {
-	s     store.SyncSnapshot
-	scope store.SyncScope
-}
-
-func (s benchSyncSet) Items(from reconcile.Item, fn func(reconcile.Item) bool) error {
-	return s.s.Items(s.scope, store.SyncItem(from), func(it store.SyncItem) bool { return fn(reconcile.Item(it)) })
 }
 
 // benchIngestStore adapts store.Store to ingest.BatchStore, as node/node.go's
@@ -351,7 +319,7 @@ func (p *benchPeer) use(st *store.Badger) {
 		p.svc.Close()
 	}
 	p.st = st
-	syncer := reconcile.New(benchSyncStore{st}, benchPipeline(st), reconcile.Options{})
+	syncer := reconcile.New(syncstore.New(st), benchPipeline(st), reconcile.Options{})
 	p.svc = reconcile.NewService(p.h, syncer, reconcile.ServiceOptions{
 		Done: func(_ peer.ID, initiated bool, st reconcile.Stats, err error) {
 			if !initiated {
