@@ -18,7 +18,7 @@ import (
 
 // DefaultCatchUpInterval is how often a node reconciles each community with
 // one random peer, on top of the sessions it runs when a peer joins.
-const DefaultCatchUpInterval = time.Minute
+const DefaultCatchUpInterval = reconcile.DefaultInterval
 
 // catchUp schedules reconciliation sessions and remembers how they went.
 type catchUp struct {
@@ -105,15 +105,11 @@ func (c *catchUp) peerJoined(community string, p peer.ID) {
 		select {
 		case <-c.n.ctx.Done():
 			return
-		case <-time.After(settleDelay):
+		case <-time.After(reconcile.SettleDelay):
 		}
 		c.run(p, reconcile.Scope{Community: community})
 	})
 }
-
-// settleDelay is when the second community session with a new peer runs:
-// after a few GossipSub heartbeats (1 s each), once the mesh has formed.
-const settleDelay = 5 * time.Second
 
 // run does one session unless one with the same peer and scope is already
 // running. If that one belongs to a community the node has left since (and

@@ -13,15 +13,14 @@ import (
 	"github.com/mentormesh/mentormesh/sync/record"
 )
 
-// Catch-up schedule of the node (node/catchup.go), which the simulation
-// follows: keep these in step with it.
+// The catch-up schedule is the node's: both take it from sync/reconcile.
 const (
 	// SettleDelay is when the second community session with a peer that
-	// joined runs (node's settleDelay).
-	SettleDelay = 5 * time.Second
+	// joined runs.
+	SettleDelay = reconcile.SettleDelay
 	// DefaultCatchUpInterval is how often a node reconciles with one random
-	// peer (node.DefaultCatchUpInterval).
-	DefaultCatchUpInterval = time.Minute
+	// peer.
+	DefaultCatchUpInterval = reconcile.DefaultInterval
 )
 
 // catchUp schedules a node's catch-up sessions as node/catchup.go does:

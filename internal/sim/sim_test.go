@@ -8,8 +8,6 @@ import (
 	"time"
 
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
-
-	"github.com/mentormesh/mentormesh/node"
 )
 
 var (
@@ -109,13 +107,5 @@ func checkTargets(t *testing.T, res Results) {
 	}
 	if q.Failed > 0 {
 		t.Errorf("partition: %d catch-up sessions failed", q.Failed)
-	}
-}
-
-// TestScheduleMatchesNode keeps the simulation's catch-up schedule in step
-// with the node's (its settle delay is not exported: see catchup.go).
-func TestScheduleMatchesNode(t *testing.T) {
-	if DefaultCatchUpInterval != node.DefaultCatchUpInterval {
-		t.Errorf("DefaultCatchUpInterval = %s, node's is %s", DefaultCatchUpInterval, node.DefaultCatchUpInterval)
 	}
 }
