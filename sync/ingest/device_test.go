@@ -35,11 +35,11 @@ func TestDeviceSignedRecords(t *testing.T) {
 	deviceRecord := byDevice(devRec)
 	rootDeviceRecord := sign(t, root, devRec)
 
-	revoked := func(c string, a, d record.Author) bool { return c == "gophers" && a == author && d == device }
+	revoked := func(a, d record.Author) bool { return a == author && d == device }
 	tests := []struct {
 		name    string
 		raw     []byte
-		revoked func(string, record.Author, record.Author) bool
+		revoked func(record.Author, record.Author) bool
 		want    ingest.Verdict
 		wantErr error
 	}{

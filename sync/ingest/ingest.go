@@ -11,8 +11,7 @@
 //  4. author blocked by this node's user (or a steward it follows): ignored;
 //     a record signed by one of the author's linked devices: rejected if
 //     its kind is one only the author's root key may sign (device records),
-//     ignored if the store holds the device as revoked for (community,
-//     author)
+//     ignored if the store holds a revocation of the device by the author
 //  5. clock: not more than 10 minutes in the future, not expired
 //  6. kind: the domain knows the kind and the payload is valid
 //  7. dedupe: seen recently, or the store already holds this or a newer
@@ -120,9 +119,10 @@ type Options struct {
 	// sign: a device-signed record of such a kind is rejected.
 	RootOnly func(kind string) bool
 	// DeviceRevoked, if set, reports whether the author revoked the device
-	// in the community. Records that device signed are ignored (a relaying
-	// peer may not have heard of the revocation yet: not its fault).
-	DeviceRevoked func(community string, author, device record.Author) bool
+	// (in any community: a device certificate is not bound to one).
+	// Records that device signed are ignored (a relaying peer may not have
+	// heard of the revocation yet: not its fault).
+	DeviceRevoked func(author, device record.Author) bool
 }
 
 // Pipeline is safe for concurrent use.
@@ -245,7 +245,7 @@ func (p *Pipeline) precheck(ctx context.Context, raw []byte, src Source) (out Ou
 			out.Verdict, out.Err = Reject, fmt.Errorf("%w: kind %q", ErrRootOnly, rec.Kind)
 			return out, false
 		}
-		if p.opts.DeviceRevoked != nil && p.opts.DeviceRevoked(rec.Community, rec.Author, rec.Signer) {
+		if p.opts.DeviceRevoked != nil && p.opts.DeviceRevoked(rec.Author, rec.Signer) {
 			out.Verdict, out.Err = Ignore, fmt.Errorf("%w: device %s", ErrRevoked, rec.Signer)
 			return out, false
 		}

@@ -10,7 +10,6 @@ import (
 	"github.com/mentormesh/mentormesh/sync/record"
 )
 
-
 func deviceBody(author record.Author) record.Body {
 	return record.Body{Community: "gophers", Author: author, Kind: "profile", Version: 3, Timestamp: t0, Payload: []byte("p")}
 }
