@@ -270,6 +270,9 @@ func (l *Local) isDevice() bool { return l.dev != nil && l.dev.linked != nil }
 // with the device key and its certificate on a linked device.
 func (l *Local) sign(b record.Body) (*record.Record, error) {
 	if l.isDevice() {
+		if l.dev.isRevoked(l.author, l.dev.linked.device) {
+			return nil, fmt.Errorf("this device was revoked by the practitioner's primary device: nodes refuse what it writes for %s", l.author)
+		}
 		return record.SignAsDevice(l.key, l.dev.linked.cert, b)
 	}
 	return record.Sign(l.key, b)
