@@ -92,14 +92,15 @@ func ParseCert(b []byte) (Cert, error) {
 	if len(b) != CertSize {
 		return Cert{}, fmt.Errorf("%w: certificate is %d bytes, want %d", ErrMalformed, len(b), CertSize)
 	}
+	if ms := binary.BigEndian.Uint64(b[:8]); ms == 0 || ms > maxMilli {
+		return Cert{}, fmt.Errorf("%w: certificate issue time out of range", ErrMalformed)
+	}
 	return decodeCert(b), nil
 }
 
+// decodeCert decodes CertSize bytes whose issue time is in range.
 func decodeCert(b []byte) Cert {
 	ms := binary.BigEndian.Uint64(b[:8])
-	if ms > maxMilli {
-		ms = maxMilli + 1 // Verify refuses it
-	}
 	var c Cert
 	c.Issued = time.UnixMilli(int64(ms))
 	copy(c.Signature[:], b[8:])

@@ -347,7 +347,10 @@ func Decode(raw []byte) (*Record, error) {
 	case r.Signer == (Author{}) && cert != nil:
 		return nil, fmt.Errorf("%w: a device certificate without a signer", ErrMalformed)
 	case cert != nil:
-		c := decodeCert(cert)
+		c, err := ParseCert(cert)
+		if err != nil {
+			return nil, err
+		}
 		r.Cert = &c
 	}
 	if err := r.Body.validate(); err != nil {
