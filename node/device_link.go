@@ -126,6 +126,14 @@ func (l *Local) serveDeviceLink(s network.Stream) {
 	_ = s.SetDeadline(time.Now().Add(linkTimeout))
 	log := slog.Default().With("subsystem", "device-link", "peer", s.Conn().RemotePeer())
 	device, err := l.grantDevice(ctx, s)
+	if errors.Is(err, errLinkRefused) {
+		// Let the refusal reach the device before the stream closes: a
+		// reset could discard it.
+		log.Warn("device link refused", "err", err)
+		_ = s.CloseWrite()
+		_, _ = io.Copy(io.Discard, io.LimitReader(s, 1))
+		return
+	}
 	if err != nil {
 		log.Warn("device link failed", "err", err)
 		_ = s.Reset()
