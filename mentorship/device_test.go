@@ -1,6 +1,7 @@
 package mentorship_test
 
 import (
+	"encoding/hex"
 	"errors"
 	"testing"
 
@@ -51,5 +52,19 @@ func TestDeviceRecord(t *testing.T) {
 	got, err := mentorship.DecodeDevice(enc(revoked))
 	if err != nil || got != revoked {
 		t.Fatalf("DecodeDevice(Encode(%+v)) = %+v, %v", revoked, got, err)
+	}
+}
+
+// TestDeviceVector holds the encoder to the test vector of
+// docs/PROTOCOL.md section 6.7.
+func TestDeviceVector(t *testing.T) {
+	d := mentorship.Device{Name: "laptop", State: mentorship.DeviceRevoked, LinkedAt: 1735689600000, RevokedAt: 1748779200000}
+	got, err := d.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = "0a066c6170746f70100218" + "80f8a5f9c132" + "20" + "80dcf3daf232"
+	if hex.EncodeToString(got) != want {
+		t.Fatalf("Encode(%+v) = %x, want %s", d, got, want)
 	}
 }
