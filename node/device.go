@@ -263,6 +263,15 @@ func (l *Local) watchDevices(ctx context.Context, linked *linkedDevice) error {
 	return nil
 }
 
+// DeviceID returns, on a linked device, its own peer ID (PeerID is the
+// practitioner's); "" on a primary.
+func (n *Node) DeviceID() string {
+	if !n.local.isDevice() {
+		return ""
+	}
+	return n.local.dev.linked.device.String()
+}
+
 // isDevice reports whether this node is a linked device (not the primary).
 func (l *Local) isDevice() bool { return l.dev != nil && l.dev.linked != nil }
 
