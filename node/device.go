@@ -31,10 +31,10 @@ import (
 // practitioner's.
 //
 // Device records (mentorship.KindDevice, root-signed only) say which
-// devices are linked and which are revoked. A revocation is sticky and
-// global: once a node has stored a revoked device record for (author,
-// device) in any community, it refuses that device's records in every
-// community (ingest) and hides those it already holds (deviceStore). The
+// devices are linked and which are revoked. A revocation is global: while
+// a node's current device record for (author, device) in any community
+// says revoked, it refuses that device's records in every community
+// (ingest) and hides those it already holds (deviceStore). The
 // primary re-signs under the root key its current records that the revoked
 // device had signed, so their content survives the revocation.
 
@@ -125,8 +125,10 @@ type devices struct {
 	linked *linkedDevice // nil on a primary
 	codes  linkCodes
 
-	mu      sync.RWMutex
-	revoked map[devicePair]struct{}
+	mu sync.RWMutex
+	// revoked holds, for each revoked device, the communities whose
+	// current device record revokes it.
+	revoked map[devicePair]map[string]struct{}
 	// onRevoke is called (outside the lock) when a device becomes revoked.
 	onRevoke func()
 }
@@ -134,7 +136,7 @@ type devices struct {
 type devicePair struct{ author, device record.Author }
 
 func newDevices(linked *linkedDevice) *devices {
-	return &devices{linked: linked, revoked: make(map[devicePair]struct{})}
+	return &devices{linked: linked, revoked: make(map[devicePair]map[string]struct{})}
 }
 
 // isRevoked reports whether author revoked device. It is on the ingest
@@ -149,13 +151,16 @@ func (d *devices) isRevoked(author, device record.Author) bool {
 	return ok
 }
 
-// note learns from a stored device record.
+// note learns from a stored device record, which is now the current one at
+// its address: a device is revoked while, in some community, its current
+// device record says so. (The primary never writes "linked" after
+// "revoked"; a root key that does un-revokes the device, its own choice.)
 func (d *devices) note(rec *record.Record) {
 	if rec.Kind != mentorship.KindDevice || rec.SignedByDevice() || rec.Deleted {
 		return
 	}
 	dev, err := mentorship.DecodeDevice(rec.Payload)
-	if err != nil || dev.State != mentorship.DeviceRevoked {
+	if err != nil {
 		return
 	}
 	key, err := mentorship.ParseDeviceKey(rec.Key)
@@ -164,11 +169,24 @@ func (d *devices) note(rec *record.Record) {
 	}
 	p := devicePair{rec.Author, record.Author(key)}
 	d.mu.Lock()
-	_, had := d.revoked[p]
-	d.revoked[p] = struct{}{}
+	_, was := d.revoked[p]
+	in := d.revoked[p]
+	if dev.State == mentorship.DeviceRevoked {
+		if in == nil {
+			in = map[string]struct{}{}
+			d.revoked[p] = in
+		}
+		in[rec.Community] = struct{}{}
+	} else if in != nil {
+		delete(in, rec.Community)
+		if len(in) == 0 {
+			delete(d.revoked, p)
+		}
+	}
+	_, is := d.revoked[p]
 	onRevoke := d.onRevoke
 	d.mu.Unlock()
-	if !had && onRevoke != nil {
+	if !was && is && onRevoke != nil {
 		onRevoke()
 	}
 }
