@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -60,8 +61,43 @@ func IssueCert(authorKey ed25519.PrivateKey, device Author, issued time.Time) (C
 	return c, nil
 }
 
+// goodCerts caches certificates that verified: every record a device signs
+// carries the same one, and checking it again would double the cost of
+// verifying a device's records.
+var goodCerts = struct {
+	sync.Mutex
+	m map[certKey]struct{}
+}{m: make(map[certKey]struct{})}
+
+type certKey struct {
+	author, device Author
+	cert           [CertSize]byte
+}
+
+const goodCertsMax = 4096
+
 // Verify checks the certificate for device under author's key.
 func (c Cert) Verify(author, device Author) error {
+	k := certKey{author: author, device: device, cert: c.encode()}
+	goodCerts.Lock()
+	_, ok := goodCerts.m[k]
+	goodCerts.Unlock()
+	if ok {
+		return nil
+	}
+	if err := c.verify(author, device); err != nil {
+		return err
+	}
+	goodCerts.Lock()
+	if len(goodCerts.m) >= goodCertsMax {
+		clear(goodCerts.m)
+	}
+	goodCerts.m[k] = struct{}{}
+	goodCerts.Unlock()
+	return nil
+}
+
+func (c Cert) verify(author, device Author) error {
 	if author == device {
 		return fmt.Errorf("%w: device key equals the author's key", ErrBadCert)
 	}

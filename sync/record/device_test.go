@@ -174,3 +174,34 @@ func TestDeviceDecodeStrict(t *testing.T) {
 		t.Fatalf("IssueCert(weak device) error = %v, want %v", err, record.ErrWeakKey)
 	}
 }
+
+// BenchmarkVerify compares verifying a record signed by its author with one
+// signed by a linked device (the certificate is checked once, then cached).
+func BenchmarkVerify(b *testing.B) {
+	root, dev := testKey(1), testKey(2)
+	author, device := authorOf(root), authorOf(dev)
+	cert, err := record.IssueCert(root, device, t0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	byAuthor, err := record.Sign(root, deviceBody(author))
+	if err != nil {
+		b.Fatal(err)
+	}
+	byDevice, err := record.SignAsDevice(dev, cert, deviceBody(author))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, bc := range []struct {
+		name string
+		rec  *record.Record
+	}{{"author", byAuthor}, {"device", byDevice}} {
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				if err := bc.rec.Verify(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
