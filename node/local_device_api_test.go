@@ -85,6 +85,16 @@ func TestDeviceAPIRoundTrip(t *testing.T) {
 		t.Fatalf("revoking again: %v (want it to stand, idempotent)", err)
 	}
 
+	// A community joined later gets the device records too, revocation
+	// included.
+	if _, err := a.Local().JoinCommunity(ctx, "circle"); err != nil {
+		t.Fatal(err)
+	}
+	local, err = a.Local().Devices(ctx, "")
+	if err != nil || len(local) != 2 || local[1].State != api.DeviceRevoked || len(local[1].Communities) != 2 || local[1].Communities[1] != "circle" {
+		t.Fatalf("Devices after joining circle = %+v, %v; want the tablet revoked in both communities", local, err)
+	}
+
 	off, err := OpenOffline(t.TempDir(), "test", nil)
 	if err != nil {
 		t.Fatal(err)
