@@ -69,6 +69,13 @@ func TestDeviceSignedRecords(t *testing.T) {
 		})
 	}
 
+	// Blocking the practitioner blocks its devices: their records carry
+	// its author key.
+	blocked := newPipeline(newFakeStore(), func(o *ingest.Options) { o.Blocked = func(a record.Author) bool { return a == author } })
+	if out := blocked.Ingest(context.Background(), profile.Raw, ingest.Source{}); out.Verdict != ingest.Ignore || !errors.Is(out.Err, ingest.ErrBlocked) {
+		t.Fatalf("Ingest(device record of a blocked author) = %v (%v), want ignore (%v)", out.Verdict, out.Err, ingest.ErrBlocked)
+	}
+
 	// A device record with a certificate by another key fails the
 	// signature step: rejected and not stored.
 	other := testKey(3)
