@@ -37,7 +37,11 @@ func (l *Local) Devices(ctx context.Context, peerID string) ([]api.Device, error
 	if err != nil {
 		return nil, err
 	}
-	primary := api.Device{DeviceID: author.String(), Name: "primary", State: api.DevicePrimary, Communities: l.joined(), ThisDevice: author == l.author && !l.isDevice()}
+	// The primary is the author key itself: it has no device record.
+	primary := api.Device{DeviceID: author.String(), Name: "primary", State: api.DevicePrimary, Communities: []string{}, ThisDevice: author == l.author && !l.isDevice()}
+	if author == l.author {
+		primary.Communities = l.joined()
+	}
 	return append([]api.Device{primary}, devs...), nil
 }
 
