@@ -62,6 +62,8 @@ func (Kinds) ValidatePayload(kind, key string, deleted bool, payload []byte) err
 		return validateEndorsementRecord(key, deleted, payload)
 	case KindModeration:
 		return validateModerationRecord(key, deleted, payload)
+	case KindDevice:
+		return validateDeviceRecord(key, deleted, payload)
 	default:
 		return fmt.Errorf("%w %q", ErrUnknownKind, kind)
 	}

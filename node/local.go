@@ -48,6 +48,9 @@ type Local struct {
 	events *hub
 	// dirs are the profile directories for matching and statistics.
 	dirs profileDirs
+	// dev is the multi-device state (device.go); nil only in tests that
+	// build a Local by hand.
+	dev *devices
 }
 
 var _ api.Backend = (*Local)(nil)
@@ -55,6 +58,9 @@ var _ api.Backend = (*Local)(nil)
 // ID implements api.Backend.
 func (l *Local) ID(ctx context.Context) (api.Identity, error) {
 	id := api.Identity{PeerID: l.author.String(), Addrs: []string{}}
+	if l.isDevice() {
+		id.DeviceID = l.dev.linked.device.String()
+	}
 	if l.net != nil {
 		id.Addrs = l.net.addrs()
 	}
@@ -232,18 +238,33 @@ func (l *Local) DeleteProfile(ctx context.Context, community string) error {
 }
 
 // write signs and stores a new version of a record of the caller's. The
-// store flushes it to disk before write returns.
+// store flushes it to disk before write returns. The version is one above
+// both prevVersion and whatever the store holds at addr (a record another
+// device of the practitioner wrote, even one hidden from views), so a write
+// never loses to a version already stored.
 func (l *Local) write(ctx context.Context, addr record.Addr, prevVersion uint64, deleted bool, payload []byte) (*record.Record, error) {
-	rec, err := record.Sign(l.key, record.Body{
+	return l.writeBody(ctx, record.Body{
 		Community: addr.Community,
 		Author:    l.author,
 		Kind:      addr.Kind,
 		Key:       addr.Key,
-		Version:   prevVersion + 1,
+		Version:   prevVersion,
 		Timestamp: record.Now(),
 		Deleted:   deleted,
 		Payload:   payload,
 	})
+}
+
+// writeBody is write for a whole body; b.Version is the version it follows.
+func (l *Local) writeBody(ctx context.Context, b record.Body) (*record.Record, error) {
+	addr := b.Addr()
+	if meta, ok, err := l.store.CurrentMeta(ctx, addr); err != nil {
+		return nil, fmt.Errorf("reading current version: %w", err)
+	} else if ok && meta.Version > b.Version {
+		b.Version = meta.Version
+	}
+	b.Version++
+	rec, err := l.sign(b)
 	if err != nil {
 		return nil, api.BadRequest(err.Error())
 	}

@@ -81,6 +81,11 @@ func (l *Local) JoinCommunity(ctx context.Context, name string) (api.CommunityCh
 	if err != nil {
 		return api.CommunityChange{}, fmt.Errorf("joining community %q: %w", name, err)
 	}
+	if changed {
+		if err := l.copyDeviceRecords(ctx, name); err != nil {
+			return api.CommunityChange{}, fmt.Errorf("joined community %q, but writing the device records there: %w", name, err)
+		}
+	}
 	return api.CommunityChange{Community: name, Changed: changed, Running: running, Communities: l.joined()}, nil
 }
 

@@ -76,6 +76,9 @@ func (l *Local) openPair(ctx context.Context, community, id string) (*privatePai
 
 // pairFor derives the caller's view of a pairing whose parties are known.
 func (l *Local) pairFor(community, id string, mentor, mentee record.Author, state mentorship.PairState) (*privatePair, error) {
+	if l.isDevice() {
+		return nil, errPrivateOnDevice
+	}
 	pp := &privatePair{community: community, id: id, mentor: mentor, mentee: mentee, state: state}
 	switch l.author {
 	case mentor:

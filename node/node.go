@@ -172,7 +172,7 @@ func (n *Node) start(apiAddr string) (err error) {
 	if n.store, err = store.OpenBadger(paths.StoreDir(), store.BadgerOptions{Logger: n.log.With("subsystem", "badger")}); err != nil {
 		return fmt.Errorf("opening store: %w", err)
 	}
-	edKey, author, err := edKeys(key)
+	edKey, author, linked, err := loadIdentity(paths, key)
 	if err != nil {
 		return err
 	}
@@ -190,6 +190,9 @@ func (n *Node) start(apiAddr string) (err error) {
 	}
 	n.local = &Local{paths: paths, key: edKey, author: author, store: n.store, communities: members, events: n.events, mod: mod}
 	n.local.observeStore()
+	if err := n.local.watchDevices(context.Background(), linked); err != nil {
+		return err
+	}
 	var ingestStore ingest.BatchStore = storeAdapter{n.local.store, n.events}
 	if opts.OnRecordStored != nil {
 		ingestStore = reportingStore{storeAdapter{n.local.store, n.events}, opts.OnRecordStored}
@@ -200,6 +203,8 @@ func (n *Node) start(apiAddr string) (err error) {
 		IsUnknownKind: func(err error) bool { return errors.Is(err, mentorship.ErrUnknownKind) },
 		Blocked:       mod.blocked,
 		Limiter:       limiter,
+		RootOnly:      func(kind string) bool { return kind == mentorship.KindDevice },
+		DeviceRevoked: n.local.dev.isRevoked,
 	})
 	if n.net, err = startNet(netConfig{
 		key: key, self: author, opts: opts, store: n.store, pipe: pipe, log: n.log, started: n.started, events: n.events, members: members,
@@ -208,6 +213,7 @@ func (n *Node) start(apiAddr string) (err error) {
 		return err
 	}
 	n.local.net = n.net
+	n.net.h.SetStreamHandler(DeviceLinkProtocol, n.local.serveDeviceLink)
 	if err := n.startAPI(apiAddr, token); err != nil {
 		return err
 	}

@@ -47,7 +47,7 @@ func OpenOffline(dataDir, command string, communities []string) (*Offline, error
 		lock.unlock()
 		return nil, err
 	}
-	edKey, author, err := edKeys(key)
+	edKey, author, linked, err := loadIdentity(p, key)
 	if err != nil {
 		lock.unlock()
 		return nil, err
@@ -74,6 +74,11 @@ func OpenOffline(dataDir, command string, communities []string) (*Offline, error
 		store: st,
 	}
 	off.observeStore()
+	if err := off.watchDevices(context.Background(), linked); err != nil {
+		st.Close()
+		lock.unlock()
+		return nil, err
+	}
 	return off, nil
 }
 

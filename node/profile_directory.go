@@ -68,6 +68,14 @@ type dirEntry struct {
 	expires time.Time
 }
 
+// reset drops every directory: the next query rebuilds its community's from
+// the store (a device revocation hides records the directories hold).
+func (ds *profileDirs) reset() {
+	ds.mu.Lock()
+	ds.m = nil
+	ds.mu.Unlock()
+}
+
 // applied is called after the store made rec current.
 func (ds *profileDirs) applied(rec *record.Record) {
 	ds.mu.Lock()

@@ -29,6 +29,9 @@ func idCommand() *cli.Command {
 			if !b.online {
 				printf(c.App.ErrWriter, "No node is running: addresses are known once 'mentormesh run' is started.\n")
 			}
+			if id.DeviceID != "" {
+				printf(c.App.ErrWriter, "This is a linked device of the practitioner below; its own device ID (in the addresses) is %s.\n", id.DeviceID)
+			}
 			return emit(c, id, func(w io.Writer) {
 				printf(w, "%s\n", id.PeerID)
 				for _, a := range id.Addrs {

@@ -65,6 +65,9 @@ func runNode(c *cli.Context) error {
 	w := c.App.Writer
 	printf(w, "mentormesh %s is running.\n", buildVersion())
 	printf(w, "peer ID:     %s\n", n.PeerID())
+	if id := n.DeviceID(); id != "" {
+		printf(w, "device ID:   %s (a linked device of the practitioner above)\n", id)
+	}
 	printf(w, "data dir:    %s\n", n.Paths().Dir)
 	printf(w, "local API:   http://%s (token in %s)\n", n.APIAddr(), n.Paths().TokenFile())
 	printf(w, "page:        %s\n             (a one-time login link; 'mentormesh open' prints a new one)\n", n.LoginURL())

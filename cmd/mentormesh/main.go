@@ -105,6 +105,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			unblockCommand(),
 			blocksCommand(),
 			stewardCommand(),
+			deviceCommand(),
 			openCommand(),
 			demoCommand(),
 			exportCommand(),

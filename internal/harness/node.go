@@ -36,6 +36,9 @@ var LocalRunArgs = []string{
 type Identity struct {
 	PeerID string   `json:"peer_id"`
 	Addrs  []string `json:"addrs"`
+	// DeviceID is set on a linked device: its own peer ID, the one its
+	// addresses end in (PeerID is the practitioner's).
+	DeviceID string `json:"device_id,omitempty"`
 }
 
 // apiInfo is the content of api.json.

@@ -66,6 +66,7 @@ func NewServer(b Backend, opts ServerOptions) *Server {
 	s.routesCommunity()
 	s.routesData()
 	s.routesModeration()
+	s.routesDevice()
 	return s
 }
 

@@ -21,6 +21,7 @@ type Backend interface {
 	ModerationBackend
 	EventsBackend
 	DataBackend
+	DeviceBackend
 }
 
 // NodeBackend reports on the node itself.
@@ -55,6 +56,9 @@ type Identity struct {
 	// Addrs are full multiaddrs ending in /p2p/<peer_id>; empty when the node
 	// is not running.
 	Addrs []string `json:"addrs"`
+	// DeviceID is set on a linked device: its own peer ID (the one in
+	// Addrs), while PeerID is the practitioner it writes for.
+	DeviceID string `json:"device_id,omitempty"`
 }
 
 // Peer is one connected peer.

@@ -8,14 +8,18 @@
 //     version bound
 //  3. community: the record belongs to a community this node joined, and to
 //     the one the message arrived on
-//  4. author blocked by this node's user (or a steward it follows): ignored
+//  4. author blocked by this node's user (or a steward it follows): ignored;
+//     a record signed by one of the author's linked devices: rejected if
+//     its kind is one only the author's root key may sign (device records),
+//     ignored if the store holds a revocation of the device by the author
 //  5. clock: not more than 10 minutes in the future, not expired
 //  6. kind: the domain knows the kind and the payload is valid
 //  7. dedupe: seen recently, or the store already holds this or a newer
 //     version
 //  8. rate limit (gossip only): the author has a token left
-//  9. signature: Ed25519 by the author over the exact body bytes; then the
-//     author's token is taken
+//  9. signature: Ed25519 by the author over the exact body bytes (or, for a
+//     device-signed record, the author's certificate for the device and the
+//     device's signature); then the author's token is taken
 //  10. store: applied atomically if still newer
 //
 // Verdicts follow gossipsub's: Reject for records that no honest node would
@@ -111,6 +115,14 @@ type Options struct {
 	// sources. Records over the limit are ignored, not rejected, so the
 	// peers that relay them are not punished.
 	Limiter *AuthorLimiter
+	// RootOnly, if set, reports kinds that only an author's root key may
+	// sign: a device-signed record of such a kind is rejected.
+	RootOnly func(kind string) bool
+	// DeviceRevoked, if set, reports whether the author revoked the device
+	// (in any community: a device certificate is not bound to one).
+	// Records that device signed are ignored (a relaying peer may not have
+	// heard of the revocation yet: not its fault).
+	DeviceRevoked func(author, device record.Author) bool
 }
 
 // Pipeline is safe for concurrent use.
@@ -179,6 +191,8 @@ var (
 	ErrKnownInvalid = errors.New("record was rejected before")
 	ErrBlocked      = errors.New("author is blocked on this node")
 	ErrRateLimited  = errors.New("author is over its rate limit")
+	ErrRevoked      = errors.New("signed by a device its author revoked")
+	ErrRootOnly     = errors.New("only the author's own key may sign this kind, not a linked device")
 )
 
 func (p *Pipeline) ingest(ctx context.Context, raw []byte, src Source) Outcome {
@@ -225,6 +239,16 @@ func (p *Pipeline) precheck(ctx context.Context, raw []byte, src Source) (out Ou
 	if p.opts.Blocked != nil && p.opts.Blocked(rec.Author) {
 		out.Verdict, out.Err = Ignore, ErrBlocked
 		return out, false
+	}
+	if rec.SignedByDevice() {
+		if p.opts.RootOnly != nil && p.opts.RootOnly(rec.Kind) {
+			out.Verdict, out.Err = Reject, fmt.Errorf("%w: kind %q", ErrRootOnly, rec.Kind)
+			return out, false
+		}
+		if p.opts.DeviceRevoked != nil && p.opts.DeviceRevoked(rec.Author, rec.Signer) {
+			out.Verdict, out.Err = Ignore, fmt.Errorf("%w: device %s", ErrRevoked, rec.Signer)
+			return out, false
+		}
 	}
 	if err := rec.CheckTime(p.opts.Now()); err != nil {
 		// A relaying peer may have a different clock: not its fault.

@@ -20,7 +20,7 @@ func TestVerifyRejectsSmallOrderAuthor(t *testing.T) {
 	if !ed25519.Verify(author[:], signedMessage(bodyBytes), sig) {
 		t.Fatal("crypto/ed25519 refused the small-order forgery; this test no longer demonstrates the attack")
 	}
-	rec, err := Decode(encodeEnvelope(bodyBytes, sig))
+	rec, err := Decode(encodeEnvelope(bodyBytes, sig, nil))
 	if err != nil {
 		t.Fatalf("Decode: %v", err)
 	}

@@ -48,7 +48,7 @@ func TestDecodeErrors(t *testing.T) {
 			var e pbwire.Encoder
 			e.BytesField(wSignedBody, good.encode())
 			e.BytesField(wSignedSignature, sig)
-			e.Uint(3, 1)
+			e.Uint(4, 1)
 			return e.Bytes()
 		}(), []error{record.ErrMalformed, pbwire.ErrUnknownField}},
 		{"envelope fields swapped", func() []byte {
@@ -68,7 +68,7 @@ func TestDecodeErrors(t *testing.T) {
 		// Body encoding.
 		{"format 0 (absent)", with(func(w *wireBody) { w.format = 0 }), []error{record.ErrMalformed}},
 		{"format 2", with(func(w *wireBody) { w.format = 2 }), []error{record.ErrMalformed}},
-		{"unknown body field", with(func(w *wireBody) { w.extra = func(e *pbwire.Encoder) { e.String(11, "x") } }), []error{record.ErrMalformed, pbwire.ErrUnknownField}},
+		{"unknown body field", with(func(w *wireBody) { w.extra = func(e *pbwire.Encoder) { e.String(12, "x") } }), []error{record.ErrMalformed, pbwire.ErrUnknownField}},
 		{"body field out of order", with(func(w *wireBody) { w.extra = func(e *pbwire.Encoder) { e.Uint(wFormat, 1) } }), []error{record.ErrMalformed, pbwire.ErrOrder}},
 		{"community as varint", func() []byte {
 			var e pbwire.Encoder

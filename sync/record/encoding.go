@@ -13,6 +13,7 @@ import (
 const (
 	fSignedBody      = 1
 	fSignedSignature = 2
+	fSignedCert      = 3
 
 	fFormat    = 1
 	fCommunity = 2
@@ -24,16 +25,18 @@ const (
 	fDeleted   = 8
 	fExpires   = 9
 	fPayload   = 10
+	fSigner    = 11
 )
 
-func encodeEnvelope(body, sig []byte) []byte {
+func encodeEnvelope(body, sig, cert []byte) []byte {
 	var e pbwire.Encoder
 	e.BytesField(fSignedBody, body)
 	e.BytesField(fSignedSignature, sig)
+	e.BytesField(fSignedCert, cert)
 	return e.Bytes()
 }
 
-func decodeEnvelope(raw []byte) (body, sig []byte, err error) {
+func decodeEnvelope(raw []byte) (body, sig, cert []byte, err error) {
 	d := pbwire.NewDecoder(raw)
 	for d.Next() {
 		switch d.Field().Num {
@@ -41,20 +44,25 @@ func decodeEnvelope(raw []byte) (body, sig []byte, err error) {
 			body = d.BytesValue()
 		case fSignedSignature:
 			sig = d.BytesValue()
+		case fSignedCert:
+			cert = d.BytesValue()
 		default:
 			d.Unknown()
 		}
 	}
 	if err := d.Err(); err != nil {
-		return nil, nil, fmt.Errorf("%w: envelope: %w", ErrMalformed, err)
+		return nil, nil, nil, fmt.Errorf("%w: envelope: %w", ErrMalformed, err)
 	}
 	if body == nil {
-		return nil, nil, fmt.Errorf("%w: envelope has no body", ErrMalformed)
+		return nil, nil, nil, fmt.Errorf("%w: envelope has no body", ErrMalformed)
 	}
 	if len(sig) != ed25519.SignatureSize {
-		return nil, nil, fmt.Errorf("%w: signature is %d bytes, want %d", ErrMalformed, len(sig), ed25519.SignatureSize)
+		return nil, nil, nil, fmt.Errorf("%w: signature is %d bytes, want %d", ErrMalformed, len(sig), ed25519.SignatureSize)
 	}
-	return body, sig, nil
+	if cert != nil && len(cert) != CertSize {
+		return nil, nil, nil, fmt.Errorf("%w: device certificate is %d bytes, want %d", ErrMalformed, len(cert), CertSize)
+	}
+	return body, sig, cert, nil
 }
 
 func encodeBody(b *Body) []byte {
@@ -69,12 +77,15 @@ func encodeBody(b *Body) []byte {
 	e.Bool(fDeleted, b.Deleted)
 	e.Uint(fExpires, unixMilli(b.Expires))
 	e.BytesField(fPayload, b.Payload)
+	if b.Signer != (Author{}) {
+		e.BytesField(fSigner, b.Signer[:])
+	}
 	return e.Bytes()
 }
 
 func decodeBody(raw []byte, b *Body) error {
 	var format uint64
-	var author []byte
+	var author, signer []byte
 	d := pbwire.NewDecoder(raw)
 	for d.Next() {
 		switch d.Field().Num {
@@ -98,6 +109,8 @@ func decodeBody(raw []byte, b *Body) error {
 			b.Expires = fromUnixMilli(d.Varint())
 		case fPayload:
 			b.Payload = d.BytesValue()
+		case fSigner:
+			signer = d.BytesValue()
 		default:
 			d.Unknown()
 		}
@@ -112,6 +125,17 @@ func decodeBody(raw []byte, b *Body) error {
 		return fmt.Errorf("%w: author key is %d bytes, want %d", ErrMalformed, len(author), len(b.Author))
 	}
 	copy(b.Author[:], author)
+	if signer != nil {
+		if len(signer) != len(b.Signer) {
+			return fmt.Errorf("%w: signer key is %d bytes, want %d", ErrMalformed, len(signer), len(b.Signer))
+		}
+		copy(b.Signer[:], signer)
+		if b.Signer == b.Author {
+			// One record, one encoding: the author's own signature omits
+			// the field.
+			return fmt.Errorf("%w: signer equals the author (omit the signer field)", ErrMalformed)
+		}
+	}
 	return nil
 }
 

@@ -19,7 +19,7 @@ import (
 
 func fuzzSeeds(f *testing.F) {
 	f.Helper()
-	files, err := filepath.Glob(filepath.Join("testdata", "vector*.json"))
+	files, err := filepath.Glob(filepath.Join("testdata", "*vector*.json"))
 	if err != nil || len(files) == 0 {
 		f.Fatalf("no test vectors in testdata (err %v)", err)
 	}
@@ -58,6 +58,20 @@ func fuzzSeeds(f *testing.F) {
 		f.Add(r.BodyBytes)
 		f.Add(r.Raw[:len(r.Raw)-1])
 	}
+	// A record signed by a linked device (body field 11, envelope field 3).
+	devKey := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{10}, ed25519.SeedSize))
+	var dev Author
+	copy(dev[:], devKey.Public().(ed25519.PublicKey))
+	cert, err := IssueCert(key, dev, ts)
+	if err != nil {
+		f.Fatal(err)
+	}
+	r, err := SignAsDevice(devKey, cert, Body{Community: "gophers", Author: author, Kind: "profile", Version: 2, Timestamp: ts, Payload: []byte{0x0a, 0x01, 'y'}})
+	if err != nil {
+		f.Fatalf("SignAsDevice error = %v", err)
+	}
+	f.Add(r.Raw)
+	f.Add(r.Raw[:len(r.Raw)-CertSize-2]) // certificate cut off
 	f.Add([]byte{})
 	f.Add([]byte{0x0a, 0x00})
 }
@@ -88,7 +102,11 @@ func FuzzDecode(f *testing.F) {
 		if got := encodeBody(&r.Body); !bytes.Equal(got, r.BodyBytes) {
 			t.Fatalf("encodeBody(Decode(%x).Body) = %x, want %x", in, got, r.BodyBytes)
 		}
-		if got := encodeEnvelope(r.BodyBytes, r.Signature); !bytes.Equal(got, in) {
+		var cert []byte
+		if r.Cert != nil {
+			cert = r.Cert.Bytes()
+		}
+		if got := encodeEnvelope(r.BodyBytes, r.Signature, cert); !bytes.Equal(got, in) {
 			t.Fatalf("encodeEnvelope(Decode(%x)) = %x, want the input", in, got)
 		}
 		if err := r.validate(); err != nil {

@@ -124,6 +124,11 @@ type Body struct {
 	Expires time.Time
 	// Payload is the kind-specific content, validated by the domain.
 	Payload []byte
+	// Signer, if not zero, is the key of the author's linked device that
+	// signed the record (body field 11); the envelope then carries the
+	// author's device certificate for it (see Cert). Zero means the author
+	// signed with its own key, as every format-1 record did before devices.
+	Signer Author
 }
 
 // Addr is where a record lives. Only Author may write there.
@@ -146,7 +151,10 @@ type Record struct {
 	Raw       []byte
 	BodyBytes []byte
 	Signature []byte
-	ID        ID
+	// Cert is the device certificate (envelope field 3), present exactly
+	// when Body.Signer is set.
+	Cert *Cert
+	ID   ID
 }
 
 // Meta is what decides between two versions of the same address.
@@ -228,16 +236,36 @@ func (b *Body) CheckVersion() error {
 }
 
 // Verify checks the signature over the exact body bytes against the author's
-// key, and that the key is a proper Ed25519 key (not of small order).
+// key, and that the key is a proper Ed25519 key (not of small order). For a
+// record signed by a linked device (Signer set) it checks instead that the
+// author's certificate for the device verifies under the author's key and
+// that the signature verifies under the device's key.
 func (r *Record) Verify() error {
 	if err := checkAuthorKey(r.Author); err != nil {
 		return err
 	}
-	if !ed25519.Verify(r.Author[:], signedMessage(r.BodyBytes), r.Signature) {
+	signer := r.Author
+	if r.Signer != (Author{}) {
+		if err := checkAuthorKey(r.Signer); err != nil {
+			return fmt.Errorf("device key: %w", err)
+		}
+		if r.Cert == nil {
+			return fmt.Errorf("%w: no device certificate", ErrBadCert)
+		}
+		if err := r.Cert.Verify(r.Author, r.Signer); err != nil {
+			return err
+		}
+		signer = r.Signer
+	}
+	if !ed25519.Verify(signer[:], signedMessage(r.BodyBytes), r.Signature) {
 		return ErrBadSignature
 	}
 	return nil
 }
+
+// SignedByDevice reports whether a linked device, not the author's own key,
+// signed the record.
+func (r *Record) SignedByDevice() bool { return r.Signer != (Author{}) }
 
 func signedMessage(body []byte) []byte {
 	msg := make([]byte, 0, len(SignaturePrefix)+len(body))
@@ -249,12 +277,37 @@ func signedMessage(body []byte) []byte {
 // the author's. Sign applies the same checks as Decode, so a record it
 // returns is one every node accepts (time permitting).
 func Sign(key ed25519.PrivateKey, b Body) (*Record, error) {
+	if b.Signer != (Author{}) {
+		return nil, fmt.Errorf("a record with a signer is signed with SignAsDevice")
+	}
+	return sign(key, b.Author, nil, b)
+}
+
+// SignAsDevice signs b with a linked device's key: b.Signer is set to the
+// device's key and cert, the author's certificate for that device, travels
+// in the envelope. It applies the same checks as Decode and Verify.
+func SignAsDevice(key ed25519.PrivateKey, cert Cert, b Body) (*Record, error) {
+	if len(key) != ed25519.PrivateKeySize {
+		return nil, fmt.Errorf("signing key is %d bytes, want an Ed25519 private key of %d", len(key), ed25519.PrivateKeySize)
+	}
+	copy(b.Signer[:], key.Public().(ed25519.PublicKey))
+	if b.Signer == b.Author {
+		return nil, fmt.Errorf("the device key is the author's own key: sign with Sign")
+	}
+	if err := cert.Verify(b.Author, b.Signer); err != nil {
+		return nil, err
+	}
+	enc := cert.encode()
+	return sign(key, b.Signer, enc[:], b)
+}
+
+func sign(key ed25519.PrivateKey, signer Author, cert []byte, b Body) (*Record, error) {
 	if len(key) != ed25519.PrivateKeySize {
 		// key.Public and ed25519.Sign would panic.
 		return nil, fmt.Errorf("signing key is %d bytes, want an Ed25519 private key of %d", len(key), ed25519.PrivateKeySize)
 	}
 	pub, ok := key.Public().(ed25519.PublicKey)
-	if !ok || !bytes.Equal(pub, b.Author[:]) {
+	if !ok || !bytes.Equal(pub, signer[:]) {
 		return nil, fmt.Errorf("signing key is not the author's")
 	}
 	if err := b.validate(); err != nil {
@@ -262,7 +315,7 @@ func Sign(key ed25519.PrivateKey, b Body) (*Record, error) {
 	}
 	body := encodeBody(&b)
 	sig := ed25519.Sign(key, signedMessage(body))
-	raw := encodeEnvelope(body, sig)
+	raw := encodeEnvelope(body, sig, cert)
 	if len(raw) > MaxRecordSize {
 		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(raw), MaxRecordSize)
 	}
@@ -280,13 +333,25 @@ func Decode(raw []byte) (*Record, error) {
 	if len(raw) > MaxRecordSize {
 		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(raw), MaxRecordSize)
 	}
-	body, sig, err := decodeEnvelope(raw)
+	body, sig, cert, err := decodeEnvelope(raw)
 	if err != nil {
 		return nil, err
 	}
 	r := &Record{Raw: raw, BodyBytes: body, Signature: sig, ID: sha256.Sum256(raw)}
 	if err := decodeBody(body, &r.Body); err != nil {
 		return nil, err
+	}
+	switch {
+	case r.Signer != (Author{}) && cert == nil:
+		return nil, fmt.Errorf("%w: a device-signed record carries no device certificate", ErrMalformed)
+	case r.Signer == (Author{}) && cert != nil:
+		return nil, fmt.Errorf("%w: a device certificate without a signer", ErrMalformed)
+	case cert != nil:
+		c, err := ParseCert(cert)
+		if err != nil {
+			return nil, err
+		}
+		r.Cert = &c
 	}
 	if err := r.Body.validate(); err != nil {
 		return nil, err
