@@ -7,6 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/libp2p/go-libp2p"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/peer"
+
 	"github.com/mentormesh/mentormesh/internal/ratelimit"
 )
 
@@ -152,5 +156,44 @@ func TestNewPeerPeriod(t *testing.T) {
 		if got := newPeerPeriod(tc.rate); got != tc.want {
 			t.Errorf("newPeerPeriod(%+v) = %v, want %v", tc.rate, got, tc.want)
 		}
+	}
+}
+
+// TestIsNewByConnectionAge: a peer counts as new for newFor after its
+// first connection opened, and when it is not connected at all.
+func TestIsNewByConnectionAge(t *testing.T) {
+	mk := func() host.Host {
+		h, err := libp2p.New(libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { h.Close() })
+		return h
+	}
+	a, b := mk(), mk()
+	g := &Gossip{h: a, newFor: time.Hour}
+	if !g.isNew(b.ID()) {
+		t.Error("isNew(a peer not connected) = false, want true")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := a.Connect(ctx, peer.AddrInfo{ID: b.ID(), Addrs: b.Addrs()}); err != nil {
+		t.Fatal(err)
+	}
+	opened := connectedSince(a, b.ID())
+	if opened.IsZero() || time.Since(opened) > time.Minute {
+		t.Fatalf("connectedSince = %v, want the moment just now", opened)
+	}
+	if !g.isNew(b.ID()) {
+		t.Error("isNew(just connected, newFor 1h) = false, want true")
+	}
+	// Established once newFor has passed since the connection opened.
+	g.newFor = time.Since(opened)
+	if g.isNew(b.ID()) {
+		t.Errorf("isNew(connected %v ago, newFor %v) = true, want false", time.Since(opened), g.newFor)
+	}
+	g.newFor = 0
+	if g.isNew(b.ID()) {
+		t.Error("isNew with newFor 0 (no starting allowance) = true, want false")
 	}
 }
