@@ -248,10 +248,18 @@ func (d *Directory) Each(fn func(key [32]byte, p *Profile) bool) {
 // Summarize computes the community's statistics from the directory's
 // profiles and outcomes. topSkills bounds CommunityStats.TopSkills.
 func (d *Directory) Summarize(topSkills int) CommunityStats {
+	return d.SummarizeWithout(topSkills, nil)
+}
+
+// SummarizeWithout is Summarize as if the practitioners for which hidden
+// returns true had neither a profile nor outcomes (a node hides the
+// practitioners its user blocked). A nil hidden hides no one.
+func (d *Directory) SummarizeWithout(topSkills int, hidden func(key [32]byte) bool) CommunityStats {
 	var s CommunityStats
+	shown := func(i int32) bool { return hidden == nil || !hidden(d.keys[i]) }
 	for i := range d.slots {
 		sl := &d.slots[i]
-		if sl.flags&flagLive == 0 {
+		if sl.flags&flagLive == 0 || !shown(int32(i)) {
 			continue
 		}
 		s.Practitioners++
@@ -269,12 +277,25 @@ func (d *Directory) Summarize(topSkills int) CommunityStats {
 			}
 		}
 	}
-	for _, o := range d.outcomes {
-		s.addOutcome(o)
+	for k, o := range d.outcomes {
+		if hidden == nil || !hidden(k) {
+			s.addOutcome(o)
+		}
 	}
 	s.TopSkills = make([]TagCount, 0, len(d.skills))
 	for t, list := range d.skills {
-		s.TopSkills = append(s.TopSkills, TagCount{Tag: t, Count: len(list)})
+		n := len(list)
+		if hidden != nil {
+			n = 0
+			for _, i := range list {
+				if shown(i) {
+					n++
+				}
+			}
+		}
+		if n > 0 {
+			s.TopSkills = append(s.TopSkills, TagCount{Tag: t, Count: n})
+		}
 	}
 	sortTagCounts(s.TopSkills)
 	s.TopSkills = s.TopSkills[:min(len(s.TopSkills), max(topSkills, 0))]

@@ -57,6 +57,22 @@ func TestDirectorySummarize(t *testing.T) {
 	if avg := got.AverageRating(); avg != 4.6 {
 		t.Errorf("AverageRating = %v, want 4.6", avg)
 	}
+	// Hiding the open mentor and the mentee takes their profiles, skills
+	// and outcomes out of every count.
+	hidden := func(k [32]byte) bool { return k == key(1) || k == key(5) }
+	gotHidden := d.SummarizeWithout(3, hidden)
+	wantHidden := mentorship.CommunityStats{
+		Practitioners: 5, Mentors: 3, Mentees: 1, Peers: 1,
+		MentorsAvailable: 1, FreePlaces: 1,
+		ActivePairings: 1,
+		TopSkills:      []mentorship.TagCount{{Tag: "facilitation", Count: 1}, {Tag: "feedback", Count: 1}, {Tag: "rounds", Count: 1}},
+	}
+	if !reflect.DeepEqual(gotHidden, wantHidden) {
+		t.Errorf("SummarizeWithout(keys 1 and 5) =\n%+v, want\n%+v", gotHidden, wantHidden)
+	}
+	if all := d.SummarizeWithout(2, func([32]byte) bool { return false }); !reflect.DeepEqual(all, want) {
+		t.Errorf("SummarizeWithout(no one hidden) =\n%+v, want Summarize's\n%+v", all, want)
+	}
 	if empty := mentorship.NewDirectory().Summarize(10); empty.TopSkills == nil || empty.Practitioners != 0 {
 		t.Errorf("Summarize(nothing) = %+v, want zeros and an empty (not nil) TopSkills", empty)
 	}

@@ -96,7 +96,7 @@ func benchFlood(b *testing.B, kind string, separate bool, ip string) {
 	stallCtx, stopStalls := context.WithCancel(context.Background())
 	defer stopStalls()
 	stalls := watchStalls(stallCtx)
-	base := pn.run(probeCount, probeGap, "baseline")
+	base, baseSeen := pn.run(probeCount, probeGap, "baseline")
 	baseStall := stalls.reset()
 
 	var stop func() attackStats
@@ -113,7 +113,7 @@ func benchFlood(b *testing.B, kind string, separate bool, ip string) {
 		watchHeap(ctx, &peakHeap)
 	}()
 	start := time.Now()
-	flood := pn.run(probeCount, probeGap, "under attack")
+	flood, floodSeen := pn.run(probeCount, probeGap, "under attack")
 	elapsed := time.Since(start)
 	floodStall := stalls.reset()
 	as := stop()
@@ -131,6 +131,9 @@ func benchFlood(b *testing.B, kind string, separate bool, ip string) {
 	b.ReportMetric(ms(percentile(flood, 50)), "flood_p50_ms")
 	b.ReportMetric(ms(percentile(flood, 99)), "flood_p99_ms")
 	b.ReportMetric(ms(percentile(flood, 99))/ms(percentile(base, 99)), "p99_ratio")
+	b.ReportMetric(ms(percentile(baseSeen, 99)), "base_seen_p99_ms")
+	b.ReportMetric(ms(percentile(floodSeen, 99)), "flood_seen_p99_ms")
+	b.ReportMetric(ms(percentile(floodSeen, 99))/ms(percentile(baseSeen, 99)), "seen_p99_ratio")
 	b.ReportMetric(float64(as.Sent)/elapsed.Seconds(), "attack_msgs/s")
 	b.ReportMetric(float64(as.Identities), "attack_ids")
 	b.ReportMetric(float64(as.Connected), "connected_ids")

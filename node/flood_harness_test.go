@@ -28,7 +28,7 @@ type probeNet struct {
 	mu sync.Mutex
 	// arrivals are the profile versions that became current on each
 	// node, by author: author -> receiving node -> version -> when.
-	arrivals map[string]map[int]map[uint64]time.Time
+	arrivals map[string]map[int]map[uint64]arrival
 	arrived  chan struct{} // signalled on every arrival
 }
 
@@ -42,7 +42,7 @@ type probeKey struct {
 // and returns once each has delivered a first update to all the others.
 func startProbeNet(tb testing.TB, n int, opts Options) *probeNet {
 	tb.Helper()
-	pn := &probeNet{tb: tb, arrivals: map[string]map[int]map[uint64]time.Time{}, arrived: make(chan struct{}, 1)}
+	pn := &probeNet{tb: tb, arrivals: map[string]map[int]map[uint64]arrival{}, arrived: make(chan struct{}, 1)}
 	ctx, cancel := context.WithCancel(context.Background())
 	tb.Cleanup(cancel)
 	for i := range n {
@@ -92,17 +92,17 @@ func (pn *probeNet) watch(i int, events <-chan api.Event) {
 		// A local write's event marks when it was stored (and the writer
 		// told so): latencies count from there. Its node index is the
 		// writer's, which the delivery checks leave out.
-		now := time.Now()
+		a := arrival{stored: e.At, seen: time.Now()}
 		pn.mu.Lock()
 		byNode := pn.arrivals[e.Record.Author]
 		if byNode == nil {
-			byNode = map[int]map[uint64]time.Time{}
+			byNode = map[int]map[uint64]arrival{}
 			pn.arrivals[e.Record.Author] = byNode
 		}
 		if byNode[i] == nil {
-			byNode[i] = map[uint64]time.Time{}
+			byNode[i] = map[uint64]arrival{}
 		}
-		byNode[i][e.Record.Version] = now
+		byNode[i][e.Record.Version] = a
 		pn.mu.Unlock()
 		select {
 		case pn.arrived <- struct{}{}:
@@ -127,20 +127,26 @@ func (pn *probeNet) probe(i int, name string) (probeKey, time.Time) {
 	return probeKey{p.PeerID, p.Version}, start
 }
 
+// arrival is when a record became current on a node: when the node
+// stored it (the event's time, taken as the store applied it), and when
+// the probe's own goroutine read the event (later by however long the
+// goroutine waited to run).
+type arrival struct{ stored, seen time.Time }
+
 // reached returns when update k, or a newer version of the same profile,
 // became current on each node other than its writer: a newer version
 // arriving first makes the older one stale (it is never stored), and
 // counts as its delivery.
-func (pn *probeNet) reached(k probeKey) map[int]time.Time {
+func (pn *probeNet) reached(k probeKey) map[int]arrival {
 	pn.mu.Lock()
 	defer pn.mu.Unlock()
-	out := map[int]time.Time{}
+	out := map[int]arrival{}
 	for i, versions := range pn.arrivals[k.author] {
 		if pn.nodes[i].PeerID() == k.author {
 			continue
 		}
 		for v, at := range versions {
-			if v >= k.version && (out[i].IsZero() || at.Before(out[i])) {
+			if cur, ok := out[i]; v >= k.version && (!ok || at.stored.Before(cur.stored)) {
 				out[i] = at
 			}
 		}
@@ -187,7 +193,7 @@ func (pn *probeNet) wait(keys []probeKey, timeout time.Duration) {
 }
 
 // written returns when k was stored on its writer.
-func (pn *probeNet) written(k probeKey) time.Time {
+func (pn *probeNet) written(k probeKey) arrival {
 	pn.mu.Lock()
 	defer pn.mu.Unlock()
 	for i, versions := range pn.arrivals[k.author] {
@@ -195,14 +201,16 @@ func (pn *probeNet) written(k probeKey) time.Time {
 			return versions[k.version]
 		}
 	}
-	return time.Time{}
+	return arrival{}
 }
 
 // run writes count probes, one every gap, rotating over the nodes, waits
 // for all of them, and returns every (probe, receiver) latency, sorted:
 // from the moment the update was stored on its writer (the user told it
-// is saved) to the moment it was current on the receiver.
-func (pn *probeNet) run(count int, gap time.Duration, label string) []time.Duration {
+// is saved) to the moment it was current on the receiver. seen is the
+// same measured where the probe's goroutine read the events, which adds
+// that goroutine's wait for a CPU at both ends.
+func (pn *probeNet) run(count int, gap time.Duration, label string) (lat, seen []time.Duration) {
 	pn.tb.Helper()
 	keys := make([]probeKey, count)
 	starts := make([]time.Time, count)
@@ -213,21 +221,22 @@ func (pn *probeNet) run(count int, gap time.Duration, label string) []time.Durat
 		<-tick.C
 	}
 	pn.wait(keys, 60*time.Second)
-	var lat []time.Duration
 	for j, k := range keys {
 		from := pn.written(k)
-		if from.IsZero() {
+		if from.stored.IsZero() {
 			pn.tb.Fatalf("no event for the local write of %s v%d", k.author, k.version)
 		}
 		for _, at := range pn.reached(k) {
-			lat = append(lat, max(0, at.Sub(from)))
-			if os.Getenv("MENTORMESH_TEST_SLOW_PROBES") != "" && at.Sub(from) > 30*time.Millisecond {
-				pn.tb.Logf("%s: probe %d at +%v took %v", label, j, starts[j].Sub(starts[0]).Round(time.Millisecond), at.Sub(from).Round(time.Millisecond))
+			lat = append(lat, max(0, at.stored.Sub(from.stored)))
+			seen = append(seen, max(0, at.seen.Sub(from.seen)))
+			if os.Getenv("MENTORMESH_TEST_SLOW_PROBES") != "" && at.stored.Sub(from.stored) > 30*time.Millisecond {
+				pn.tb.Logf("%s: probe %d at +%v took %v", label, j, starts[j].Sub(starts[0]).Round(time.Millisecond), at.stored.Sub(from.stored).Round(time.Millisecond))
 			}
 		}
 	}
 	slices.Sort(lat)
-	return lat
+	slices.Sort(seen)
+	return lat, seen
 }
 
 // percentile returns the p-th percentile (nearest rank) of sorted.

@@ -35,7 +35,7 @@ func TestFloodOfInvalidRecords(t *testing.T) {
 		<-done
 	}()
 	// Honest updates while the flood starts.
-	lat := pn.run(20, 20*time.Millisecond, "during the flood")
+	lat, _ := pn.run(20, 20*time.Millisecond, "during the flood")
 
 	waitForTB(t, 20*time.Second, "every node to graylist and ban the flooder", func() bool {
 		for _, nd := range pn.nodes {
@@ -107,7 +107,7 @@ func TestFloodOfValidSpam(t *testing.T) {
 	}()
 	// 40 updates, 10 per honest author (within the burst of 20); the
 	// paced spammer sends twice its burst meanwhile.
-	lat := pn.run(40, 20*time.Millisecond, "during the spam")
+	lat, _ := pn.run(40, 20*time.Millisecond, "during the spam")
 	cancel()
 	wg.Wait()
 	elapsed := time.Since(start)

@@ -174,7 +174,7 @@ func (l *Local) ListProfiles(ctx context.Context, community string) ([]api.Profi
 	now := time.Now()
 	out := []api.Profile{}
 	err = l.store.List(ctx, store.Query{Community: c, Kind: mentorship.KindProfile}, func(rec *record.Record) error {
-		if rec.Deleted || rec.Expired(now) {
+		if rec.Deleted || rec.Expired(now) || l.blocked(rec.Author) {
 			return nil
 		}
 		p, err := profileView(rec, outcomes[rec.Author])
@@ -336,8 +336,14 @@ func (l *Local) Stats(ctx context.Context, community string) (api.Stats, error) 
 	if err != nil {
 		return api.Stats{}, err
 	}
+	// Blocked practitioners count nowhere: not their profiles, skills or
+	// pairing outcomes (loadPairings already leaves out their records).
+	var hidden func([32]byte) bool
+	if l.mod.any() {
+		hidden = func(k [32]byte) bool { return l.blocked(record.Author(k)) }
+	}
 	pd.mu.RLock()
-	s := pd.dir.Summarize(statsTopSkills)
+	s := pd.dir.SummarizeWithout(statsTopSkills, hidden)
 	pd.mu.RUnlock()
 	resources, err := l.resourceCounts(ctx, c)
 	if err != nil {

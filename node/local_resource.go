@@ -368,7 +368,7 @@ func (l *Local) resourceCounts(ctx context.Context, community string) (map[strin
 	counts := map[string]int{}
 	now := time.Now()
 	err := l.store.List(ctx, store.Query{Community: community, Kind: mentorship.KindResource}, func(rec *record.Record) error {
-		if rec.Deleted || rec.Expired(now) {
+		if rec.Deleted || rec.Expired(now) || l.blocked(rec.Author) {
 			return nil
 		}
 		if r, err := mentorship.DecodeResource(rec.Payload); err == nil {

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -49,6 +50,9 @@ type moderation struct {
 	mu        sync.RWMutex
 	state     moderationState
 	effective map[record.Author][]blockSource
+	// gen counts recomputations of effective, so views that cache what
+	// depends on blocks (pairing outcomes) know when to read again.
+	gen atomic.Uint64
 	// onBlock, if set, is called (outside locks) with each peer that
 	// becomes blocked: the network closes its connections.
 	onBlock func(peer.ID)
@@ -136,6 +140,25 @@ func (m *moderation) blocked(a record.Author) bool {
 	defer m.mu.RUnlock()
 	_, ok := m.effective[a]
 	return ok
+}
+
+// any reports whether any peer is blocked. Safe on a nil receiver.
+func (m *moderation) any() bool {
+	if m == nil {
+		return false
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return len(m.effective) > 0
+}
+
+// generation changes whenever the effective blocks may have changed. Safe
+// on a nil receiver.
+func (m *moderation) generation() uint64 {
+	if m == nil {
+		return 0
+	}
+	return m.gen.Load()
 }
 
 // sources returns why a is blocked (nil if it is not).
@@ -334,6 +357,7 @@ func (m *moderation) recomputeLocked(ctx context.Context) error {
 	}
 	m.mu.Lock()
 	m.effective = eff
+	m.gen.Add(1)
 	onBlock := m.onBlock
 	m.mu.Unlock()
 	if onBlock != nil {

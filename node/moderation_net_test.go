@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -104,6 +105,16 @@ func TestBlockAndStewardAcrossNodes(t *testing.T) {
 	if err := tryConnect(c, a); err != nil {
 		t.Fatalf("Carol could not reconnect to a once unblocked: %v", err)
 	}
+	// The steward's block applied on b itself and cut b and Carol apart;
+	// nothing redials an unblocked peer at once, so they reconnect here,
+	// as step 2 needs b to get Carol's records directly.
+	if err := tryConnect(c, b); err != nil {
+		t.Fatalf("Carol could not reconnect to b once unblocked: %v", err)
+	}
+	waitFor(t, 20*time.Second, "b and Carol in each other's community topic", func() bool {
+		return slices.Contains(b.net.g.TopicPeers(DefaultCommunity), c.hostID()) &&
+			slices.Contains(c.net.g.TopicPeers(DefaultCommunity), b.hostID())
+	})
 
 	// 2. The user's own block.
 	if _, err := a.Local().Block(ctx, api.BlockInput{PeerID: carolID, Reason: "rude"}); err != nil {

@@ -208,7 +208,7 @@ func newHost(cfg netConfig, relays *relaySource) (host.Host, error) {
 			libp2p.UserAgent("mentormesh/" + cfg.opts.Version),
 		}
 		opts = append(opts, natOpts...)
-		rm, err := newResourceManager()
+		rm, err := newResourceManager(resourceBudgetFor(cfg.opts))
 		if err != nil {
 			return nil, err
 		}

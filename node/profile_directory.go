@@ -58,6 +58,7 @@ type profileDir struct {
 
 	outcomesSet     bool
 	outcomesChanges uint64 // otherChanges when the outcomes were read
+	outcomesModGen  uint64 // the moderation generation then (blocks hide pairings)
 	outcomesAt      time.Time
 }
 
@@ -198,8 +199,9 @@ func (l *Local) profileDirectory(ctx context.Context, community string) (*profil
 	}
 	now := time.Now()
 	changes := pd.otherChanges.Load()
+	modGen := l.mod.generation()
 	pd.mu.RLock()
-	stale := !pd.outcomesSet || pd.outcomesChanges != changes || now.Sub(pd.outcomesAt) > outcomesMaxAge
+	stale := !pd.outcomesSet || pd.outcomesChanges != changes || pd.outcomesModGen != modGen || now.Sub(pd.outcomesAt) > outcomesMaxAge
 	expired := !pd.nextExpiry.IsZero() && !pd.nextExpiry.After(now)
 	pd.mu.RUnlock()
 	var outcomes map[[32]byte]mentorship.Outcome
@@ -217,7 +219,7 @@ func (l *Local) profileDirectory(ctx context.Context, community string) (*profil
 		pd.mu.Lock()
 		if stale {
 			pd.dir.SetOutcomes(outcomes)
-			pd.outcomesSet, pd.outcomesChanges, pd.outcomesAt = true, changes, now
+			pd.outcomesSet, pd.outcomesChanges, pd.outcomesModGen, pd.outcomesAt = true, changes, modGen, now
 		}
 		if expired {
 			pd.expire(now)

@@ -51,9 +51,9 @@ func communityRelayResources() relayv2.Resources {
 }
 
 // Connection manager sizing of a community node: it keeps every member
-// that holds a relay slot or gossips with it. The high mark stays below
-// the connection limit go-libp2p's default resource manager computes on a
-// small server (about 500), which would otherwise cut connections first.
+// that holds a relay slot or gossips with it. The resource manager's
+// budget of a community node (communityResources) allows twice the high
+// mark, so the connection manager's trimming, not refusal, bounds it.
 const (
 	communityConnLow  = 200
 	communityConnHigh = 400

@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"slices"
 	"sort"
 	"sync"
@@ -101,7 +102,11 @@ type Gossip struct {
 	scoreMu sync.Mutex
 	scores  map[peer.ID]float64 // the last inspection's
 
-	stats    Stats
+	stats Stats
+	// slots orders validations, established peers' first; newFor is how
+	// long a peer counts as new (priority.go).
+	slots    *validationSlots
+	newFor   time.Duration
 	invalid  *ratelimit.Limiter[peer.ID] // invalid records tolerated per peer
 	reported *ratelimit.Limiter[peer.ID] // reports to OnBadPeer, once a minute per peer
 	badMu    sync.Mutex
@@ -132,6 +137,7 @@ func New(ctx context.Context, h host.Host, ing Ingester, opts Options) (*Gossip,
 		reported: ratelimit.New[peer.ID](ratelimit.Rate{Burst: 1, Every: time.Minute}, maxBudgetPeers, nil),
 		bad:      map[peer.ID]time.Time{},
 	}
+	g.slots, g.newFor = newValidationSlots(runtime.GOMAXPROCS(0)), newPeerPeriod(opts.PeerMessageRate)
 	if !opts.AddrMessageRate.Valid() {
 		opts.AddrMessageRate = DefaultAddrMessageRate
 	}
@@ -174,7 +180,11 @@ func (g *Gossip) Join(community string) error {
 		return nil
 	}
 	name := Topic(community)
-	if err := g.ps.RegisterTopicValidator(name, g.validator(community), pubsub.WithValidatorInline(true)); err != nil {
+	// Not inline: each message is validated in a goroutine of its own
+	// (at most 1024 at a time), which waits for a validation slot, so
+	// that established peers' messages can be run before new peers'
+	// (priority.go).
+	if err := g.ps.RegisterTopicValidator(name, g.validator(community), pubsub.WithValidatorConcurrency(maxValidations)); err != nil {
 		return fmt.Errorf("registering validator for %s: %w", name, err)
 	}
 	t, err := g.ps.Join(name)
@@ -304,6 +314,15 @@ func (g *Gossip) validator(community string) func(context.Context, peer.ID, *pub
 			// A flooder's backlog: dropped without the pipeline's work.
 			return pubsub.ValidationIgnore
 		}
+		// Established peers' messages first (priority.go).
+		release, err := g.slots.acquire(ctx, g.isNew(from))
+		if err != nil {
+			return pubsub.ValidationIgnore
+		}
+		defer release()
+		if g.isBad(from) {
+			return pubsub.ValidationIgnore
+		}
 		out := g.ing.Ingest(ctx, msg.Data, ingest.Source{Community: community, Live: true})
 		switch out.Verdict {
 		case ingest.Accept:
@@ -319,6 +338,21 @@ func (g *Gossip) validator(community string) func(context.Context, peer.ID, *pub
 			return pubsub.ValidationReject
 		}
 	}
+}
+
+// maxValidations bounds the messages of a topic being validated or
+// waiting for a validation slot; GossipSub drops the messages beyond it
+// (counted as Throttled).
+const maxValidations = 1024
+
+// isNew reports whether p connected less than newFor ago (or is no
+// longer connected).
+func (g *Gossip) isNew(p peer.ID) bool {
+	if g.newFor <= 0 {
+		return false
+	}
+	since := connectedSince(g.h, p)
+	return since.IsZero() || time.Since(since) < g.newFor
 }
 
 // drain consumes the subscription: records were already handled by the
