@@ -155,7 +155,7 @@ func run(ctx context.Context, cfg *config) error {
 					if err != nil {
 						r.Error = err.Error()
 					} else {
-						r = catchUpMM(ctx, root, a, n, prog)
+						r = catchUpMM(ctx, root, a, recs, prog)
 					}
 					res.CatchUp = append(res.CatchUp, r)
 					logCatchUp(prog, r)
