@@ -43,8 +43,8 @@ type CatchUpResult struct {
 	// go-ds-crdt does not do at all.
 	VerifyS    float64 `json:"verify_s,omitempty"`
 	VerifyCPUS float64 `json:"verify_cpu_s,omitempty"`
-	Got          int64   `json:"got"`
-	Error        string  `json:"error,omitempty"`
+	Got        int64   `json:"got"`
+	Error      string  `json:"error,omitempty"`
 }
 
 // Catch-up variants.
