@@ -1,9 +1,12 @@
 // Command bench is mentormesh's benchmark suite: propagation, catch-up,
 // steady state and footprint, each on real libp2p hosts over 127.0.0.1,
-// mentormesh and go-ds-crdt side by side in the same run (issue 8).
+// mentormesh and go-ds-crdt side by side in the same run (issue 8); then
+// the repository's own benchmarks and the 500-node simulation, run as
+// `go test` subprocesses (gotest.go), so that every figure in
+// docs/PERFORMANCE.md comes from one command.
 //
-//	cd bench && go run .            # the full suite (about 20 minutes on 2 cores)
-//	cd bench && go run . -quick     # a smoke run of about a minute
+//	cd bench && go run .            # the full suite (about 30 minutes on 2 cores)
+//	cd bench && go run . -quick     # a smoke run of about three minutes
 //
 // It prints progress on stderr and writes report.md, results.json and SVG
 // plots into docs/bench/ (a temporary directory for -quick, unless -out).
@@ -37,6 +40,7 @@ const (
 	wlPropagation = "propagation" // includes steady state, on the same cluster
 	wlCatchUp     = "catchup"
 	wlFootprint   = "footprint"
+	wlGoTest      = "gotest" // the repository's own benchmarks, as go test subprocesses
 )
 
 type config struct {
@@ -59,6 +63,7 @@ type config struct {
 	keep             bool
 	from             string
 	strict           bool
+	goTest           []goTestJob
 }
 
 func main() {
@@ -91,8 +96,9 @@ func parseFlags(args []string) (*config, error) {
 		fmt.Fprintf(fs.Output(), "Usage: go run . [flags]\n\nRuns mentormesh's benchmark suite side by side with go-ds-crdt and writes a report.\n\n")
 		fs.PrintDefaults()
 	}
-	quick := fs.Bool("quick", false, "small smoke run (about a minute); its figures are not the report's")
-	workloads := fs.String("workloads", "propagation,catchup,footprint", "workloads to run (propagation includes steady state)")
+	quick := fs.Bool("quick", false, "small smoke run (about three minutes); its figures are not the report's")
+	workloads := fs.String("workloads", "propagation,catchup,footprint,gotest", "workloads to run (propagation includes steady state; gotest runs the repository's own benchmarks, see -gotest)")
+	goTest := fs.String("gotest", "all", "gotest workload: the jobs to run, of "+jobNames()+" (full run: about "+goTestEstimate(goTestJobs).Round(time.Minute).String()+" on 2 cores; -quick runs short variants of ingest, store-apply, storage-growth and simulation-500 and skips the rest)")
 	systems := fs.String("systems", sysMM+","+sysCRDT, "systems to run")
 	variants := fs.String("crdt-variants", "perkey,batched", "go-ds-crdt catch-up variants: perkey (one delta per key) and/or batched")
 	nodes := fs.Int("nodes", 0, "propagation: nodes (default 20, quick 10)")
@@ -106,7 +112,7 @@ func parseFlags(args []string) (*config, error) {
 	fpRecords := fs.Int("footprint-records", 0, "footprint: records held by the loaded node (default 100000, quick 500)")
 	fpIdle := fs.Duration("footprint-idle", 0, "footprint: idle window over which CPU is measured (default 20s, quick 2s)")
 	stepTimeout := fs.Duration("step-timeout", 0, "abort one measurement (one system, one size) after this long (default 6m, quick 90s)")
-	budget := fs.Duration("budget", 0, "the whole run's time limit: steps are cut short or skipped to end within it (default 20m, quick 3m)")
+	budget := fs.Duration("budget", 0, "the whole run's time limit: steps are cut short or skipped to end within it (default 40m, quick 6m)")
 	out := fs.String("out", "", "output directory (default <repo>/docs/bench; for -quick a new temporary directory)")
 	repo := fs.String("repo", "..", "the mentormesh repository (to build ./cmd/mentormesh and find docs/)")
 	keep := fs.Bool("keep", false, "keep the data directories")
@@ -122,12 +128,12 @@ func parseFlags(args []string) (*config, error) {
 		quick: *quick, workloads: splitList(*workloads), systems: splitList(*systems), crdtVariants: splitList(*variants),
 		nodes: 20, degree: *degree, records: 200, gap: *gap, steadyRecords: 600, steadyRate: *rate, idle: 10 * time.Second,
 		catchUpSizes: []int{10_000, 100_000}, footprintRecords: 100_000, fpSettle: 5 * time.Second, fpIdle: 20 * time.Second,
-		stepTimeout: 6 * time.Minute, budget: 20 * time.Minute, out: *out, repo: *repo, keep: *keep, from: *from, strict: *strict,
+		stepTimeout: 6 * time.Minute, budget: 40 * time.Minute, out: *out, repo: *repo, keep: *keep, from: *from, strict: *strict,
 	}
 	if cfg.quick {
 		cfg.nodes, cfg.records, cfg.steadyRecords, cfg.idle = 10, 30, 100, 2*time.Second
 		cfg.catchUpSizes, cfg.footprintRecords, cfg.fpSettle, cfg.fpIdle = []int{200, 500}, 500, time.Second, 2*time.Second
-		cfg.stepTimeout, cfg.budget = 90*time.Second, 3*time.Minute
+		cfg.stepTimeout, cfg.budget = 90*time.Second, 6*time.Minute
 	}
 	setInt(&cfg.nodes, *nodes)
 	setInt(&cfg.records, *records)
@@ -148,10 +154,15 @@ func parseFlags(args []string) (*config, error) {
 		}
 	}
 	for _, w := range cfg.workloads {
-		if !slices.Contains([]string{wlPropagation, wlCatchUp, wlFootprint}, w) {
-			return nil, fmt.Errorf("-workloads: unknown workload %q (propagation, catchup, footprint)", w)
+		if !slices.Contains([]string{wlPropagation, wlCatchUp, wlFootprint, wlGoTest}, w) {
+			return nil, fmt.Errorf("-workloads: unknown workload %q (propagation, catchup, footprint, gotest)", w)
 		}
 	}
+	jobs, err := selectedJobs(splitList(*goTest))
+	if err != nil {
+		return nil, err
+	}
+	cfg.goTest = jobs
 	for _, s := range cfg.systems {
 		if s != sysMM && s != sysCRDT {
 			return nil, fmt.Errorf("-systems: unknown system %q (%s, %s)", s, sysMM, sysCRDT)

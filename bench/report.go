@@ -49,6 +49,7 @@ func report(res *Results) string {
 	writeCatchUp(&b, res)
 	writeSteady(&b, res)
 	writeFootprint(&b, res)
+	writeGoTest(&b, res)
 	return b.String()
 }
 
