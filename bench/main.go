@@ -22,6 +22,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -64,6 +65,7 @@ type config struct {
 	from             string
 	strict           bool
 	goTest           []goTestJob
+	cpuProfile       string
 }
 
 func main() {
@@ -84,7 +86,19 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, cfg); err != nil {
+	if cfg.cpuProfile != "" {
+		f, err := os.Create(cfg.cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench: -cpuprofile:", err)
+			os.Exit(2)
+		}
+	}
+	err = run(ctx, cfg)
+	pprof.StopCPUProfile() // does nothing without -cpuprofile
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -117,6 +131,7 @@ func parseFlags(args []string) (*config, error) {
 	repo := fs.String("repo", "..", "the mentormesh repository (to build ./cmd/mentormesh and find docs/)")
 	keep := fs.Bool("keep", false, "keep the data directories")
 	from := fs.String("from", "", "measure nothing: rewrite the report and plots from this results.json")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof)")
 	strict := fs.Bool("strict", false, "exit with status 1 if any measurement failed or was aborted (for CI)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -128,7 +143,7 @@ func parseFlags(args []string) (*config, error) {
 		quick: *quick, workloads: splitList(*workloads), systems: splitList(*systems), crdtVariants: splitList(*variants),
 		nodes: 20, degree: *degree, records: 200, gap: *gap, steadyRecords: 600, steadyRate: *rate, idle: 10 * time.Second,
 		catchUpSizes: []int{10_000, 100_000}, footprintRecords: 100_000, fpSettle: 5 * time.Second, fpIdle: 20 * time.Second,
-		stepTimeout: 6 * time.Minute, budget: 40 * time.Minute, out: *out, repo: *repo, keep: *keep, from: *from, strict: *strict,
+		stepTimeout: 6 * time.Minute, budget: 40 * time.Minute, cpuProfile: *cpuProfile, out: *out, repo: *repo, keep: *keep, from: *from, strict: *strict,
 	}
 	if cfg.quick {
 		cfg.nodes, cfg.records, cfg.steadyRecords, cfg.idle = 10, 30, 100, 2*time.Second

@@ -22,6 +22,17 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
+// threadCPU is the CPU time (user + system) the calling OS thread used so
+// far; the caller locks itself to its thread.
+func threadCPU() time.Duration {
+	var ru syscall.Rusage
+	const rusageThread = 1 // RUSAGE_THREAD, Linux
+	if err := syscall.Getrusage(rusageThread, &ru); err != nil {
+		return cpuTime()
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
 // clockTick is Linux's USER_HZ, the unit of /proc/PID/stat times; 100 on
 // every architecture Go supports on Linux.
 const clockTick = 100
