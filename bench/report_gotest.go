@@ -40,8 +40,42 @@ the load average at its start and end. Where a benchmark ran several times
 			fmt.Fprintf(b, "Took %.0f s; load average %.2f at its start, %.2f at its end.\n\n", g.Seconds, g.LoadStart, g.LoadEnd)
 		}
 		writeBenchTable(b, g.Benchmarks)
+		if g.Name == "ingest" {
+			writeIngestRatios(b, g.Benchmarks)
+		}
 		writeSummaries(b, g.Summaries)
 	}
+}
+
+// writeIngestRatios gives each ingest benchmark's rate against one core
+// verifying signatures, issue 2's measure (target: at least 70 %).
+func writeIngestRatios(b *strings.Builder, benches []GoBenchmark) {
+	rate := map[string]float64{}
+	for _, bm := range benches {
+		var vs []float64
+		for _, r := range bm.Runs {
+			if v, ok := r["records/s"]; ok {
+				vs = append(vs, v)
+			} else if ns := r["ns/op"]; ns > 0 {
+				vs = append(vs, 1e9/ns)
+			}
+		}
+		if len(vs) > 0 {
+			slices.Sort(vs)
+			rate[strings.TrimPrefix(bm.Name, "Benchmark")] = vs[len(vs)/2]
+		}
+	}
+	base := rate["VerifyEd25519"]
+	if base <= 0 {
+		return
+	}
+	b.WriteString("Against one core verifying signatures (median records/s of each, from the table; issue 2's target for the ingest paths is at least 70 %):\n\n| benchmark | records/s | vs. one core verifying |\n| --- | --- | --- |\n")
+	for _, name := range []string{"VerifyEd25519", "VerifyEd25519Parallel", "IngestBadger", "IngestBadgerParallel", "IngestBatchBadger"} {
+		if r, ok := rate[name]; ok {
+			fmt.Fprintf(b, "| %s | %.0f | %.0f %% |\n", name, r, 100*r/base)
+		}
+	}
+	b.WriteString("\n")
 }
 
 func writeBenchTable(b *strings.Builder, benches []GoBenchmark) {
