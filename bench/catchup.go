@@ -12,6 +12,7 @@ import (
 
 	ds "github.com/ipfs/go-datastore"
 
+	"github.com/mentormesh/mentormesh/node/api"
 	"github.com/mentormesh/mentormesh/sync/record"
 )
 
@@ -43,8 +44,12 @@ type CatchUpResult struct {
 	// go-ds-crdt does not do at all.
 	VerifyS    float64 `json:"verify_s,omitempty"`
 	VerifyCPUS float64 `json:"verify_cpu_s,omitempty"`
-	Got        int64   `json:"got"`
-	Error      string  `json:"error,omitempty"`
+	// Sessions (mentormesh only) are B's reconciliation sessions as its
+	// status reports them after the catch-up: the last one per peer and
+	// scope.
+	Sessions []api.CatchUp `json:"sessions,omitempty"`
+	Got      int64         `json:"got"`
+	Error    string        `json:"error,omitempty"`
 }
 
 // Catch-up variants.
@@ -103,6 +108,11 @@ func catchUpMM(ctx context.Context, root string, a0 prepared, recs []*record.Rec
 	res.BytesIn, res.BytesOut = bw.TotalIn, bw.TotalOut
 	if err != nil {
 		res.Error = err.Error()
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if st, err := b.Local().Status(sctx); err == nil {
+		res.Sessions = st.CatchUp
 	}
 	return res
 }

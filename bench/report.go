@@ -354,6 +354,26 @@ func writeCatchUp(b *strings.Builder, res *Results) {
 		}
 		fmt.Fprintf(b, "| %s | %s | %d | %s | %s | %.2f s | %s | %s | %s | %.1f s | %s |\n", r.System, r.Variant, r.Keys, t, ratio, r.FirstKeyS, heads, human(bytes), perKey, r.CPUS, write)
 	}
+	for _, r := range res.CatchUp {
+		if r.System != sysMM || len(r.Sessions) == 0 {
+			continue
+		}
+		var parts []string
+		for _, s := range r.Sessions {
+			what := "community"
+			if s.OwnRecordsOnly {
+				what = "own records"
+			}
+			dir := "answered"
+			if s.Initiated {
+				dir = "initiated"
+			}
+			parts = append(parts, fmt.Sprintf("%s, %s: %d pulled, %d round trips, %d ms", what, dir, s.PulledTotal, s.RoundTrips, s.DurationMS))
+		}
+		if len(parts) > 0 {
+			fmt.Fprintf(b, "\nmentormesh, %d keys: B's sessions (its status afterwards: the last per scope) were %s.\n", r.Keys, strings.Join(parts, "; "))
+		}
+	}
 	b.WriteString("\n![Catch-up time against keys](catchup-time.svg)\n\n![Catch-up bytes against keys](catchup-bytes.svg)\n\n")
 	if mm, ok := largestMM(res); ok {
 		writeSignaturesBothWays(b, res, mm)
