@@ -16,9 +16,10 @@
 // last interval (the process is quiet: busy ingest collects several times a
 // second) and the heap holds more than a threshold above the live heap found
 // by the previous trim, it collects and returns the free memory
-// (debug.FreeOSMemory). It never trims while the process is busy, and a
-// quiet process trims once per burst: one metrics read per interval costs a
-// few microseconds.
+// (debug.FreeOSMemory), and again at the next quiet check for as long as a
+// trim frees at least the threshold. It never trims while the process is
+// busy, and a quiet process trims a few times per burst: one metrics read
+// per interval costs a few microseconds.
 package memtrim
 
 import (
@@ -78,9 +79,10 @@ type trimmer struct {
 	read func() Stats
 	free func()
 	// prev is the last check's reading; base the live heap after the last
-	// trim.
-	prev Stats
-	base uint64
+	// trim; again is set when the last trim freed at least the threshold.
+	prev  Stats
+	base  uint64
+	again bool
 }
 
 func newTrimmer(opts Options, read func() Stats, free func()) *trimmer {
@@ -97,19 +99,23 @@ func newTrimmer(opts Options, read func() Stats, free func()) *trimmer {
 }
 
 // check trims if the process was quiet since the last check and its heap is
-// more than the threshold above the live heap of the last trim. It reports
-// whether it trimmed.
+// more than the threshold above the live heap of the last trim, or the last
+// trim freed at least the threshold: what a burst leaves can still be live
+// at the first trim and become garbage soon after (Badger keeps the buffers
+// of its table builders in a pool and frees one every 2 s once unused). It
+// reports whether it trimmed.
 func (t *trimmer) check() bool {
 	s := t.read()
 	quiet := s.Cycles == t.prev.Cycles
 	t.prev = s
-	if !quiet || s.Heap < t.base+t.opts.Threshold {
+	if !quiet || (s.Heap < t.base+t.opts.Threshold && !t.again) {
 		return false
 	}
 	t0 := time.Now()
 	t.free()
 	after := t.read()
 	t.prev, t.base = after, after.Live
+	t.again = s.Heap >= after.Heap+t.opts.Threshold
 	t.opts.Logger.Debug("returned free heap memory to the system",
 		"heap_before", s.Heap, "heap_after", after.Heap, "live", after.Live, "took", time.Since(t0))
 	return true

@@ -35,7 +35,8 @@ func TestTrimmerTrimsOncePerQuietBurst(t *testing.T) {
 		{"busy: a burst collects", 5, 300 * mib, false},
 		{"still busy", 3, 280 * mib, false},
 		{"quiet after the burst", 0, 280 * mib, true},
-		{"quiet, trimmed already", 0, 16 * mib, false},
+		{"quiet, below the threshold, but the last trim freed much", 0, 40 * mib, true},
+		{"quiet, below the threshold, the last trim freed little", 0, 40 * mib, false},
 		{"quiet, grew below the threshold", 0, 40 * mib, false},
 		{"quiet, grew past the threshold", 0, 60 * mib, true},
 	}
