@@ -109,12 +109,34 @@ func catchUpMM(ctx context.Context, root string, a0 prepared, recs []*record.Rec
 	if err != nil {
 		res.Error = err.Error()
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if st, err := b.Local().Status(sctx); err == nil {
-		res.Sessions = st.CatchUp
-	}
+	res.Sessions = catchUpSessions(b)
 	return res
+}
+
+// catchUpSessions returns B's sessions from its status, waiting up to 5 s
+// for the community session that brought the records to end and be listed
+// (B stores the last record before the session's final turn).
+func catchUpSessions(b *mmNode) []api.CatchUp {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var last []api.CatchUp
+	for {
+		st, err := b.Local().Status(ctx)
+		if err != nil {
+			return last
+		}
+		last = st.CatchUp
+		for _, s := range last {
+			if !s.OwnRecordsOnly && s.PulledTotal > 0 {
+				return last
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return last
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 // verifyCost times the verification of recs' signatures on every core, as
