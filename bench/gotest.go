@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -193,6 +194,11 @@ func runGoTest(ctx context.Context, repo string, j goTestJob, quick bool, prog *
 	cmd := exec.CommandContext(ctx, "go", append([]string{"test"}, args...)...)
 	cmd.Dir = repo
 	cmd.Env = append(cleanEnv(), env...)
+	// go test runs the test binary as a child (and the flood benchmark
+	// starts attacker processes): in a process group of their own, a
+	// timeout ends all of them, not only the go command.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 10 * time.Second
 	out, err := cmd.StdoutPipe()
 	if err != nil {

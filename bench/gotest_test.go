@@ -1,8 +1,14 @@
 package main
 
 import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 func TestParseBenchLine(t *testing.T) {
@@ -71,5 +77,70 @@ func TestReportGoTestAndSignatures(t *testing.T) {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q", want)
 		}
+	}
+}
+
+// TestRunGoTestTimeoutEndsTestBinary: a job over its time limit is
+// reported as aborted, and its test binary (a child of the go command) is
+// ended with it.
+func TestRunGoTestTimeoutEndsTestBinary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs a test binary")
+	}
+	dir := t.TempDir()
+	mustWrite := func(name, text string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustWrite("go.mod", "module hang\n\ngo 1.22\n")
+	marker := filepath.Join(dir, "pid")
+	mustWrite("hang_test.go", `package hang
+
+import (
+	"os"
+	"strconv"
+	"testing"
+	"time"
+)
+
+func TestHang(t *testing.T) {
+	os.WriteFile(`+strconv.Quote(marker)+`, []byte(strconv.Itoa(os.Getpid())), 0o644)
+	time.Sleep(time.Minute)
+}
+`)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	// Wait until the test binary runs, then let the job's time run out.
+	go func() {
+		for ctx.Err() == nil {
+			if _, err := os.Stat(marker); err == nil {
+				time.Sleep(200 * time.Millisecond)
+				cancel()
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}()
+	j := goTestJob{name: "hang", args: []string{"-run", "TestHang", "-count", "1", "."}}
+	start := time.Now()
+	res := runGoTest(ctx, dir, j, false, &progress{start: start})
+	if res.Error == "" || !strings.Contains(res.Error, "aborted") {
+		t.Errorf("runGoTest over its limit: error %q, want it aborted", res.Error)
+	}
+	if d := time.Since(start); d > 40*time.Second {
+		t.Errorf("runGoTest returned after %s", d)
+	}
+	b, err := os.ReadFile(marker)
+	if err != nil {
+		t.Fatalf("the test binary never ran: %v", err)
+	}
+	pid, _ := strconv.Atoi(string(b))
+	deadline := time.Now().Add(10 * time.Second)
+	for syscall.Kill(pid, 0) == nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("test binary %d still runs after its job was aborted", pid)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
