@@ -29,7 +29,9 @@ type goTestJob struct {
 	// env is added to the environment (full and quick).
 	env, quickEnv []string
 	// estimate is the expected duration of the full job on the
-	// development machine (2 cores), for -h and the report.
+	// development machine (2 cores, nearly idle; measured 2026-11-26 where
+	// the job ran alone, storage-growth from a loaded run), for -h and the
+	// report.
 	estimate time.Duration
 	// timeout aborts the job (quick: a quarter of it, at least 2 minutes).
 	timeout time.Duration
@@ -41,7 +43,7 @@ var goTestJobs = []goTestJob{
 		name: "ingest",
 		what: "the ingest path (size check, decode, checks, Ed25519, Badger write) against bare Ed25519 verification, one record at a time, in parallel and in batches of 256",
 		args: []string{"-run", "XXX", "-bench", "Verify|Badger", "-benchtime", "2s", "-count", "3", "./sync/ingest/"}, quick: []string{"-run", "XXX", "-bench", "Verify|Badger", "-benchtime", "500x", "-count", "1", "./sync/ingest/"},
-		estimate: 75 * time.Second, timeout: 8 * time.Minute,
+		estimate: 60 * time.Second, timeout: 8 * time.Minute,
 	},
 	{
 		name: "store-apply",
@@ -53,7 +55,7 @@ var goTestJobs = []goTestJob{
 		name:     "catchup-100k",
 		what:     "set reconciliation between two hosts on 127.0.0.1 over 100 000 records: a fresh join against the same run's verify-and-store baseline (ratio), 1 % different, identical sets",
 		args:     []string{"-run", "XXX", "-bench", "CatchUpVsIngest100k|CatchUpOnePercent100k|CatchUpIdentical100k", "-benchtime", "1x", "-timeout", "30m", "./sync/reconcile/"},
-		estimate: 2 * time.Minute, timeout: 12 * time.Minute,
+		estimate: 75 * time.Second, timeout: 12 * time.Minute,
 	},
 	{
 		name:     "mentor-search",
@@ -65,7 +67,7 @@ var goTestJobs = []goTestJob{
 		name:     "mentor-search-node",
 		what:     "mentor search through the node (Local.FindMentors over Badger) with 100 000 profiles, and the directory's build time",
 		args:     []string{"-run", "XXX", "-bench", "FindMentorsNode100k", "-benchtime", "2000x", "-timeout", "20m", "./node/"},
-		estimate: 90 * time.Second, timeout: 10 * time.Minute,
+		estimate: 45 * time.Second, timeout: 10 * time.Minute,
 	},
 	{
 		name:     "resource-search",
@@ -90,13 +92,13 @@ var goTestJobs = []goTestJob{
 		name: "simulation-500",
 		what: "a 500-node community in one process (mocknet, 50 ms links, synctest virtual time): publish to all p50/p99, duplicates, convergence after a partition heals (quick: 30 nodes)",
 		args: []string{"-run", "TestSimulationLarge", "-v", "-timeout", "60m", "./internal/sim/", "-sim.nodes", "500"}, quick: []string{"-run", "TestSimulationLarge", "-v", "./internal/sim/", "-sim.nodes", "30"},
-		estimate: 2 * time.Minute, timeout: 10 * time.Minute,
+		estimate: 60 * time.Second, timeout: 10 * time.Minute,
 	},
 	{
 		name:     "flood",
 		what:     "honest propagation p50/p99 among four nodes, undisturbed and under an attacker's flood, in the same run",
 		args:     []string{"-run", "XXX", "-bench", "FloodLatency", "-benchtime", "1x", "-count", "3", "-timeout", "20m", "./node/"},
-		estimate: 2 * time.Minute, timeout: 12 * time.Minute,
+		estimate: 90 * time.Second, timeout: 12 * time.Minute,
 	},
 }
 
