@@ -30,6 +30,11 @@ type FootprintResult struct {
 	// mark (VmHWM) over the process's life until then.
 	RSS     int64 `json:"rss_bytes"`
 	PeakRSS int64 `json:"peak_rss_bytes"`
+	// RSSAnon and RSSFile split RSS: anonymous memory (heap, stacks,
+	// Badger's memtables and caches) and file-backed pages (the binary,
+	// memory-mapped store files), which the kernel can reclaim.
+	RSSAnon int64 `json:"rss_anon_bytes"`
+	RSSFile int64 `json:"rss_file_bytes"`
 	// IdleCPUPercent of one core, over the idle window.
 	IdleCPUPercent float64 `json:"idle_cpu_percent"`
 	// DiskBytes the data directory takes after a clean shutdown (du).
@@ -131,7 +136,9 @@ func measureProcess(ctx context.Context, cmd *exec.Cmd, ready, dir string, settl
 	}
 	cpu1, err := procCPU(pid)
 	if err == nil {
-		res.RSS, res.PeakRSS, err = procMem(pid)
+		var m memStat
+		m, err = procMem(pid)
+		res.RSS, res.PeakRSS, res.RSSAnon, res.RSSFile = m.rss, m.peak, m.anon, m.file
 	}
 	if err != nil {
 		_ = stop()
@@ -217,8 +224,8 @@ func runFootprints(cfg *config, root string, prep *preparer, res *Results, step 
 					prog.logf("%s, %d records: %s", sys, n, r.Error)
 					return
 				}
-				prog.logf("%s, %d records: ready in %.0f ms, %.1f MB resident (peak %.1f MB), %.2f%% CPU idle, %s on disk",
-					sys, n, r.StartupMs, float64(r.RSS)/1e6, float64(r.PeakRSS)/1e6, r.IdleCPUPercent, human(r.DiskBytes))
+				prog.logf("%s, %d records: ready in %.0f ms, %.1f MB resident (%.1f MB anonymous, %.1f MB file-backed; peak %.1f MB), %.2f%% CPU idle, %s on disk",
+					sys, n, r.StartupMs, float64(r.RSS)/1e6, float64(r.RSSAnon)/1e6, float64(r.RSSFile)/1e6, float64(r.PeakRSS)/1e6, r.IdleCPUPercent, human(r.DiskBytes))
 			})
 		}
 	}

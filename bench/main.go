@@ -1,9 +1,12 @@
 // Command bench is mentormesh's benchmark suite: propagation, catch-up,
 // steady state and footprint, each on real libp2p hosts over 127.0.0.1,
-// mentormesh and go-ds-crdt side by side in the same run (issue 8).
+// mentormesh and go-ds-crdt side by side in the same run (issue 8); then
+// the repository's own benchmarks and the 500-node simulation, run as
+// `go test` subprocesses (gotest.go), so that every figure in
+// docs/PERFORMANCE.md comes from one command.
 //
-//	cd bench && go run .            # the full suite (about 20 minutes on 2 cores)
-//	cd bench && go run . -quick     # a smoke run of about a minute
+//	cd bench && go run .            # the full suite (about 30 minutes on 2 cores)
+//	cd bench && go run . -quick     # a smoke run of about three minutes
 //
 // It prints progress on stderr and writes report.md, results.json and SVG
 // plots into docs/bench/ (a temporary directory for -quick, unless -out).
@@ -19,6 +22,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -37,6 +41,7 @@ const (
 	wlPropagation = "propagation" // includes steady state, on the same cluster
 	wlCatchUp     = "catchup"
 	wlFootprint   = "footprint"
+	wlGoTest      = "gotest" // the repository's own benchmarks, as go test subprocesses
 )
 
 type config struct {
@@ -59,6 +64,8 @@ type config struct {
 	keep             bool
 	from             string
 	strict           bool
+	goTest           []goTestJob
+	cpuProfile       string
 }
 
 func main() {
@@ -79,7 +86,19 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, cfg); err != nil {
+	if cfg.cpuProfile != "" {
+		f, err := os.Create(cfg.cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench: -cpuprofile:", err)
+			os.Exit(2)
+		}
+	}
+	err = run(ctx, cfg)
+	pprof.StopCPUProfile() // does nothing without -cpuprofile
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -91,8 +110,9 @@ func parseFlags(args []string) (*config, error) {
 		fmt.Fprintf(fs.Output(), "Usage: go run . [flags]\n\nRuns mentormesh's benchmark suite side by side with go-ds-crdt and writes a report.\n\n")
 		fs.PrintDefaults()
 	}
-	quick := fs.Bool("quick", false, "small smoke run (about a minute); its figures are not the report's")
-	workloads := fs.String("workloads", "propagation,catchup,footprint", "workloads to run (propagation includes steady state)")
+	quick := fs.Bool("quick", false, "small smoke run (about three minutes); its figures are not the report's")
+	workloads := fs.String("workloads", "propagation,catchup,footprint,gotest", "workloads to run (propagation includes steady state; gotest runs the repository's own benchmarks, see -gotest)")
+	goTest := fs.String("gotest", "all", "gotest workload: the jobs to run, of "+jobNames()+" (full run: about "+goTestEstimate(goTestJobs).Round(time.Minute).String()+" on 2 cores; -quick runs short variants of ingest, store-apply, storage-growth and simulation-500 and skips the rest)")
 	systems := fs.String("systems", sysMM+","+sysCRDT, "systems to run")
 	variants := fs.String("crdt-variants", "perkey,batched", "go-ds-crdt catch-up variants: perkey (one delta per key) and/or batched")
 	nodes := fs.Int("nodes", 0, "propagation: nodes (default 20, quick 10)")
@@ -106,11 +126,12 @@ func parseFlags(args []string) (*config, error) {
 	fpRecords := fs.Int("footprint-records", 0, "footprint: records held by the loaded node (default 100000, quick 500)")
 	fpIdle := fs.Duration("footprint-idle", 0, "footprint: idle window over which CPU is measured (default 20s, quick 2s)")
 	stepTimeout := fs.Duration("step-timeout", 0, "abort one measurement (one system, one size) after this long (default 6m, quick 90s)")
-	budget := fs.Duration("budget", 0, "the whole run's time limit: steps are cut short or skipped to end within it (default 20m, quick 3m)")
+	budget := fs.Duration("budget", 0, "the whole run's time limit: steps are cut short or skipped to end within it (default 40m, quick 6m)")
 	out := fs.String("out", "", "output directory (default <repo>/docs/bench; for -quick a new temporary directory)")
 	repo := fs.String("repo", "..", "the mentormesh repository (to build ./cmd/mentormesh and find docs/)")
 	keep := fs.Bool("keep", false, "keep the data directories")
 	from := fs.String("from", "", "measure nothing: rewrite the report and plots from this results.json")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof)")
 	strict := fs.Bool("strict", false, "exit with status 1 if any measurement failed or was aborted (for CI)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -122,12 +143,12 @@ func parseFlags(args []string) (*config, error) {
 		quick: *quick, workloads: splitList(*workloads), systems: splitList(*systems), crdtVariants: splitList(*variants),
 		nodes: 20, degree: *degree, records: 200, gap: *gap, steadyRecords: 600, steadyRate: *rate, idle: 10 * time.Second,
 		catchUpSizes: []int{10_000, 100_000}, footprintRecords: 100_000, fpSettle: 5 * time.Second, fpIdle: 20 * time.Second,
-		stepTimeout: 6 * time.Minute, budget: 20 * time.Minute, out: *out, repo: *repo, keep: *keep, from: *from, strict: *strict,
+		stepTimeout: 6 * time.Minute, budget: 40 * time.Minute, cpuProfile: *cpuProfile, out: *out, repo: *repo, keep: *keep, from: *from, strict: *strict,
 	}
 	if cfg.quick {
 		cfg.nodes, cfg.records, cfg.steadyRecords, cfg.idle = 10, 30, 100, 2*time.Second
 		cfg.catchUpSizes, cfg.footprintRecords, cfg.fpSettle, cfg.fpIdle = []int{200, 500}, 500, time.Second, 2*time.Second
-		cfg.stepTimeout, cfg.budget = 90*time.Second, 3*time.Minute
+		cfg.stepTimeout, cfg.budget = 90*time.Second, 6*time.Minute
 	}
 	setInt(&cfg.nodes, *nodes)
 	setInt(&cfg.records, *records)
@@ -148,10 +169,15 @@ func parseFlags(args []string) (*config, error) {
 		}
 	}
 	for _, w := range cfg.workloads {
-		if !slices.Contains([]string{wlPropagation, wlCatchUp, wlFootprint}, w) {
-			return nil, fmt.Errorf("-workloads: unknown workload %q (propagation, catchup, footprint)", w)
+		if !slices.Contains([]string{wlPropagation, wlCatchUp, wlFootprint, wlGoTest}, w) {
+			return nil, fmt.Errorf("-workloads: unknown workload %q (propagation, catchup, footprint, gotest)", w)
 		}
 	}
+	jobs, err := selectedJobs(splitList(*goTest))
+	if err != nil {
+		return nil, err
+	}
+	cfg.goTest = jobs
 	for _, s := range cfg.systems {
 		if s != sysMM && s != sysCRDT {
 			return nil, fmt.Errorf("-systems: unknown system %q (%s, %s)", s, sysMM, sysCRDT)

@@ -26,6 +26,7 @@ type Results struct {
 	Steady      []SteadyResult      `json:"steady"`
 	CatchUp     []CatchUpResult     `json:"catchup"`
 	Footprint   []FootprintResult   `json:"footprint"`
+	GoTest      []GoTestResult      `json:"gotest,omitempty"`
 	Skipped     []string            `json:"skipped,omitempty"`
 	Seconds     float64             `json:"seconds"`
 }
@@ -89,17 +90,19 @@ func run(ctx context.Context, cfg *config) error {
 		return err
 	}
 	res.SigVerifyUS = float64(sig) / float64(time.Microsecond)
-	prog.logf("Ed25519 verification of one record: %.1f us on one core", res.SigVerifyUS)
+	prog.logf("Ed25519 verification of one record: %.1f us of one core's CPU time", res.SigVerifyUS)
 	if r, err := newAuthor("record size").profile(1, "Practitioner 10000"); err == nil {
 		res.RecordBytes = float64(len(r.Raw))
 	}
 
 	deadline := prog.start.Add(cfg.budget)
+	var stepT func(name string, timeout time.Duration, f func(ctx context.Context))
 	// step runs one measurement with its own timeout, cut short so that the
 	// run ends within its budget; it is skipped when the run is interrupted
 	// or has less than minStep of its budget left.
 	const minStep = 20 * time.Second
-	step := func(name string, f func(ctx context.Context)) {
+	step := func(name string, f func(ctx context.Context)) { stepT(name, cfg.stepTimeout, f) }
+	stepT = func(name string, stepTimeout time.Duration, f func(ctx context.Context)) {
 		if ctx.Err() != nil {
 			res.Skipped = append(res.Skipped, name+": run interrupted")
 			return
@@ -110,7 +113,7 @@ func run(ctx context.Context, cfg *config) error {
 			prog.logf("SKIPPING %s: the run's budget of %s is used up", name, cfg.budget)
 			return
 		}
-		timeout := min(cfg.stepTimeout, left)
+		timeout := min(stepTimeout, left)
 		sctx, cancel := context.WithTimeout(ctx, timeout)
 		defer cancel()
 		prog.logf("== %s", name)
@@ -155,7 +158,7 @@ func run(ctx context.Context, cfg *config) error {
 					if err != nil {
 						r.Error = err.Error()
 					} else {
-						r = catchUpMM(ctx, root, a, n, prog)
+						r = catchUpMM(ctx, root, a, recs, prog)
 					}
 					res.CatchUp = append(res.CatchUp, r)
 					logCatchUp(prog, r)
@@ -186,6 +189,25 @@ func run(ctx context.Context, cfg *config) error {
 					logCatchUp(prog, r)
 				})
 			}
+		}
+	}
+
+	// The repository's own benchmarks last: they are many and short, and
+	// the budget cuts the last ones first.
+	if cfg.has(wlGoTest) {
+		for _, j := range cfg.goTest {
+			if cfg.quick && j.quick == nil {
+				res.GoTest = append(res.GoTest, GoTestResult{Name: j.name, What: j.what, Command: j.command(false),
+					Skipped: fmt.Sprintf("not run by -quick (the full run takes about %s)", j.estimate)})
+				continue
+			}
+			stepT("go test: "+j.name, j.stepTimeout(cfg.quick), func(ctx context.Context) {
+				r := runGoTest(ctx, cfg.repo, j, cfg.quick, prog)
+				if r.Error != "" {
+					prog.logf("%s: FAILED: %s", j.name, firstLine(r.Error))
+				}
+				res.GoTest = append(res.GoTest, r)
+			})
 		}
 	}
 
@@ -280,6 +302,11 @@ func (res *Results) failures() []string {
 			out = append(out, fmt.Sprintf("footprint, %s, %d records: %s", f.System, f.Records, f.Error))
 		}
 	}
+	for _, g := range res.GoTest {
+		if g.Error != "" {
+			out = append(out, fmt.Sprintf("go test %s: %s", g.Name, firstLine(g.Error)))
+		}
+	}
 	return out
 }
 
@@ -313,4 +340,9 @@ func human(b int64) string {
 	default:
 		return fmt.Sprintf("%d B", b)
 	}
+}
+
+func firstLine(s string) string {
+	first, _, _ := strings.Cut(s, "\n")
+	return first
 }

@@ -73,9 +73,9 @@ func TestTopology(t *testing.T) {
 
 func TestProcReadings(t *testing.T) {
 	pid := os.Getpid()
-	rss, peak, err := procMem(pid)
-	if err != nil || rss <= 0 || peak < rss {
-		t.Errorf("procMem(self) = %d, %d, %v; want 0 < rss <= peak", rss, peak, err)
+	m, err := procMem(pid)
+	if err != nil || m.rss <= 0 || m.peak < m.rss || m.anon <= 0 || m.file <= 0 || m.anon+m.file > m.rss+64<<10 {
+		t.Errorf("procMem(self) = %+v, %v; want 0 < rss <= peak, anon and file > 0 adding up to rss", m, err)
 	}
 	if _, err := procCPU(pid); err != nil {
 		t.Errorf("procCPU(self): %v", err)

@@ -22,6 +22,17 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
+// threadCPU is the CPU time (user + system) the calling OS thread used so
+// far; the caller locks itself to its thread.
+func threadCPU() time.Duration {
+	var ru syscall.Rusage
+	const rusageThread = 1 // RUSAGE_THREAD, Linux
+	if err := syscall.Getrusage(rusageThread, &ru); err != nil {
+		return cpuTime()
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
 // clockTick is Linux's USER_HZ, the unit of /proc/PID/stat times; 100 on
 // every architecture Go supports on Linux.
 const clockTick = 100
@@ -47,31 +58,38 @@ func procCPU(pid int) (time.Duration, error) {
 	return time.Duration(utime+stime) * time.Second / clockTick, nil
 }
 
-// procMem returns the resident set size and its peak of process pid, in
-// bytes.
-func procMem(pid int) (rss, peak int64, err error) {
+// memStat is a process's resident memory from /proc/PID/status, in bytes.
+type memStat struct {
+	rss, peak int64
+	// anon is resident anonymous memory (the Go heap, stacks, Badger's
+	// memtables and caches); file is resident file-backed memory (the
+	// binary's code and data, Badger's memory-mapped tables and logs),
+	// which the kernel can drop and read again under memory pressure.
+	anon, file int64
+}
+
+// procMem returns the resident memory of process pid.
+func procMem(pid int) (m memStat, err error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return 0, 0, err
+		return m, err
 	}
 	defer f.Close()
+	fields := map[string]*int64{"VmRSS": &m.rss, "VmHWM": &m.peak, "RssAnon": &m.anon, "RssFile": &m.file}
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		k, v, ok := strings.Cut(sc.Text(), ":")
-		if !ok || (k != "VmRSS" && k != "VmHWM") {
+		dst := fields[k]
+		if !ok || dst == nil {
 			continue
 		}
 		kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
 		if err != nil {
-			return 0, 0, fmt.Errorf("parsing %s: %w", k, err)
+			return m, fmt.Errorf("parsing %s: %w", k, err)
 		}
-		if k == "VmRSS" {
-			rss = kb << 10
-		} else {
-			peak = kb << 10
-		}
+		*dst = kb << 10
 	}
-	return rss, peak, sc.Err()
+	return m, sc.Err()
 }
 
 // diskUsage is what du reports for dir: allocated blocks, not apparent

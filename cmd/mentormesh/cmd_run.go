@@ -14,6 +14,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/mentormesh/mentormesh/internal/memtrim"
 	"github.com/mentormesh/mentormesh/node"
 )
 
@@ -31,6 +32,8 @@ func runCommand() *cli.Command {
 			&cli.BoolFlag{Name: "no-mdns", Usage: "do not discover peers on the local network", EnvVars: []string{"MENTORMESH_NO_MDNS"}},
 			&cli.StringFlag{Name: "api-addr", Value: node.DefaultAPIAddr, Usage: "loopback host:port of the local API (port 0: any free port)", EnvVars: []string{"MENTORMESH_API_ADDR"}},
 			&cli.BoolFlag{Name: "api-allow-remote", Usage: "allow a non-loopback --api-addr (dangerous: the API controls your node)", EnvVars: []string{"MENTORMESH_API_ALLOW_REMOTE"}},
+			pprofFlag,
+			noTrimFlag,
 		},
 		Action: runNode,
 	}
@@ -44,6 +47,18 @@ func runNode(c *cli.Context) error {
 	dir, err := dataDir(c)
 	if err != nil {
 		return err
+	}
+	if addr := c.String(pprofFlag.Name); addr != "" {
+		_, stop, err := startPprof(addr, log)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	if !c.Bool(noTrimFlag.Name) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		go memtrim.Run(ctx, memtrim.Options{Logger: log.With("subsystem", "memtrim")})
 	}
 	n, err := node.Start(node.Options{
 		DataDir:             dir,

@@ -17,25 +17,29 @@ type BatchStore interface {
 	ApplyRemoteBatch(ctx context.Context, recs []*record.Record) ([]bool, error)
 }
 
-// IngestBatch runs many records through the pipeline: the cheap checks one
-// by one, the signatures in parallel on every core, then one batched store
-// write. It is the path for catch-up, where records arrive by the thousand.
-// Outcomes are in the order of raws and carry the same verdicts Ingest
-// would give.
+// IngestBatch runs many records through the pipeline: the checks before
+// the signature and then the signatures, each in parallel on every core,
+// then one batched store write. It is the path for catch-up, where records
+// arrive by the thousand. Outcomes are in the order of raws and carry the
+// same verdicts Ingest would give.
 func (p *Pipeline) IngestBatch(ctx context.Context, raws [][]byte, src Source) []Outcome {
 	outs := make([]Outcome, len(raws))
+	ok := make([]bool, len(raws))
+	onEveryCore(len(raws), func(i int) { outs[i], ok[i] = p.precheck(ctx, raws[i], src) })
+	// A record repeated in the batch is checked once: the first copy is
+	// the candidate, the others are duplicates.
 	var cand []int
 	inBatch := make(map[record.ID]bool, len(raws))
-	for i, raw := range raws {
-		out, ok := p.precheck(ctx, raw, src)
-		if ok && inBatch[out.Record.ID] {
-			out.Verdict, out.Err, ok = Ignore, ErrDuplicate, false
+	for i := range raws {
+		if !ok[i] {
+			continue
 		}
-		outs[i] = out
-		if ok {
-			inBatch[out.Record.ID] = true
-			cand = append(cand, i)
+		if inBatch[outs[i].Record.ID] {
+			outs[i].Verdict, outs[i].Err = Ignore, ErrDuplicate
+			continue
 		}
+		inBatch[outs[i].Record.ID] = true
+		cand = append(cand, i)
 	}
 	verified := p.verifyAll(outs, cand)
 	if src.Live && p.opts.Limiter != nil {
@@ -81,18 +85,7 @@ func (p *Pipeline) IngestBatch(ctx context.Context, raws [][]byte, src Source) [
 // failures as Reject, and returns the indexes that verified, in order.
 func (p *Pipeline) verifyAll(outs []Outcome, cand []int) []int {
 	ok := make([]bool, len(cand))
-	workers := min(runtime.GOMAXPROCS(0), len(cand))
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := w; j < len(cand); j += workers {
-				ok[j] = outs[cand[j]].Record.Verify() == nil
-			}
-		}()
-	}
-	wg.Wait()
+	onEveryCore(len(cand), func(j int) { ok[j] = outs[cand[j]].Record.Verify() == nil })
 	var verified []int
 	for j, i := range cand {
 		if ok[j] {
@@ -118,4 +111,30 @@ func (p *Pipeline) takeTokens(outs []Outcome, verified []int) []int {
 		outs[i].Verdict, outs[i].Err = Ignore, ErrRateLimited
 	}
 	return kept
+}
+
+// onEveryCore runs fn(0..n-1) spread over GOMAXPROCS goroutines, the
+// calling one included, and returns when all are done.
+func onEveryCore(n int, fn func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	if workers <= 1 {
+		for i := range n {
+			fn(i)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	for w := 1; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < n; i += workers {
+				fn(i)
+			}
+		}()
+	}
+	for i := 0; i < n; i += workers {
+		fn(i)
+	}
+	wg.Wait()
 }

@@ -176,8 +176,19 @@ func (s *session) run(ctx context.Context, first *turn) error {
 	}
 }
 
-// receive reads one turn, ingesting its records frame by frame.
+// receive reads one turn, ingesting its records frame by frame (up to
+// framesInFlight frames at once, while it reads the next), and returns
+// once every record of the turn is ingested.
 func (s *session) receive(ctx context.Context) (turn, error) {
+	q := newIngestQueue(s)
+	t, err := s.receiveFrames(ctx, q)
+	if werr := q.wait(); err == nil {
+		err = werr
+	}
+	return t, err
+}
+
+func (s *session) receiveFrames(ctx context.Context, q *ingestQueue) (turn, error) {
 	var t turn
 	for frames := 1; ; frames++ {
 		if frames > MaxFramesPerTurn {
@@ -219,7 +230,7 @@ func (s *session) receive(ctx context.Context) (turn, error) {
 		}
 		t.want = append(t.want, f.Want...)
 		if len(f.Records) > 0 {
-			if err := s.ingest(ctx, f.Records); err != nil {
+			if err := q.add(ctx, f.Records); err != nil {
 				return t, err
 			}
 		}
@@ -228,26 +239,6 @@ func (s *session) receive(ctx context.Context) (turn, error) {
 			return t, nil
 		}
 	}
-}
-
-func (s *session) ingest(ctx context.Context, raws [][]byte) error {
-	outs := s.ing.IngestBatch(ctx, raws, ingest.Source{Community: s.scope.Community})
-	s.stats.RecordsReceived += len(raws)
-	for _, o := range outs {
-		if o.Record != nil {
-			s.got[o.Record.ID] = true
-		}
-		switch o.Verdict {
-		case ingest.Accept:
-			s.stats.Accepted++
-		case ingest.Reject:
-			return fmt.Errorf("%w: %w", ErrRejectedRecord, o.Err)
-		}
-	}
-	if s.progress != nil {
-		s.progress(s.stats.RecordsReceived)
-	}
-	return nil
 }
 
 // send writes one turn: its ranges and wants, then the records for ids,

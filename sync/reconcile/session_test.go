@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"net"
 	"slices"
@@ -213,7 +214,7 @@ func TestForgedRecordEndsSession(t *testing.T) {
 	defer cancel()
 	go b.Respond(ctx, c2, nil)
 	_, err := a.Initiate(ctx, c1, reconcile.Scope{Community: "sociocracy"}, nil)
-	if err == nil {
-		t.Fatal("session with a forged record succeeded")
+	if !errors.Is(err, reconcile.ErrRejectedRecord) {
+		t.Fatalf("session with a forged record: %v, want %v", err, reconcile.ErrRejectedRecord)
 	}
 }
