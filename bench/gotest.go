@@ -46,6 +46,13 @@ var goTestJobs = []goTestJob{
 		estimate: 60 * time.Second, timeout: 8 * time.Minute,
 	},
 	{
+		name:     "record-verify",
+		what:     "verifying one record signed by its author against one signed by a linked device (certificate checked, then cached)",
+		args:     []string{"-run", "XXX", "-bench", "BenchmarkVerify", "-benchtime", "2000x", "-count", "5", "./sync/record/"},
+		quick:    []string{"-run", "XXX", "-bench", "BenchmarkVerify", "-benchtime", "200x", "-count", "1", "./sync/record/"},
+		estimate: 10 * time.Second, timeout: 3 * time.Minute,
+	},
+	{
 		name: "store-apply",
 		what: "Badger writes: one transaction per record, in parallel, and batches of 256",
 		args: []string{"-run", "XXX", "-bench", "Apply", "-benchtime", "2s", "-count", "3", "./store/"}, quick: []string{"-run", "XXX", "-bench", "Apply", "-benchtime", "500x", "-count", "1", "./store/"},
