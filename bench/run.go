@@ -48,6 +48,7 @@ type Settings struct {
 
 func run(ctx context.Context, cfg *config) error {
 	prog := &progress{start: time.Now()}
+	others := startOtherCPU()
 	if cfg.from != "" {
 		return rewrite(cfg)
 	}
@@ -212,13 +213,14 @@ func run(ctx context.Context, cfg *config) error {
 	}
 
 	res.Machine.LoadEnd = loadAvg()
+	res.Machine.OtherCPUShare = others.share(res.Machine.Cores)
 	res.Seconds = time.Since(prog.start).Seconds()
 	if err := writeOutputs(out, res); err != nil {
 		return err
 	}
 	prog.logf("done in %s; report in %s", time.Since(prog.start).Truncate(time.Second), filepath.Join(out, "report.md"))
 	if busy(res.Machine) {
-		prog.logf("WARNING: load average %.2f at start, %.2f at end: other work was running and disturbed the timings", res.Machine.LoadStart[0], res.Machine.LoadEnd[0])
+		prog.logf("WARNING: %s: other work disturbed the timings", disturbance(res.Machine))
 	}
 	if err := ctx.Err(); err != nil {
 		return err

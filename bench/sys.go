@@ -22,6 +22,72 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
+// ownCPU is the CPU time (user + system) of this process and of every
+// child process it has waited for (go test jobs, mentormesh binaries),
+// with their own children.
+func ownCPU() time.Duration {
+	var self, children syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &self) != nil || syscall.Getrusage(syscall.RUSAGE_CHILDREN, &children) != nil {
+		return 0
+	}
+	return time.Duration(self.Utime.Nano() + self.Stime.Nano() + children.Utime.Nano() + children.Stime.Nano())
+}
+
+// machineBusy is the CPU time every core spent outside idle and iowait
+// since boot (/proc/stat), or false where that is not available.
+func machineBusy() (time.Duration, bool) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, false
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 8 || f[0] != "cpu" {
+		return 0, false
+	}
+	var ticks int64
+	for i, v := range f[1:] {
+		if i == 3 || i == 4 || i >= 8 { // idle, iowait; guest time is already in user
+			continue
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return 0, false
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * time.Second / clockTick, true
+}
+
+// otherCPU measures the CPU time that processes other than the suite (and
+// its children) take while it runs: the disturbance a load average cannot
+// tell apart from the suite's own work.
+type otherCPU struct {
+	busy, own time.Duration
+	start     time.Time
+	ok        bool
+}
+
+func startOtherCPU() otherCPU {
+	busy, ok := machineBusy()
+	return otherCPU{busy: busy, own: ownCPU(), start: time.Now(), ok: ok}
+}
+
+// share is the other processes' CPU time as a share of the machine's
+// capacity (wall time x cores) since start; nil where not measurable. It
+// includes kernel threads and interrupts, some of them on the suite's
+// behalf (disk writeback, loopback packets), so it errs high.
+func (o otherCPU) share(cores int) *float64 {
+	busy, ok := machineBusy()
+	wall := time.Since(o.start)
+	if !o.ok || !ok || wall <= 0 || cores <= 0 {
+		return nil
+	}
+	other := (busy - o.busy) - (ownCPU() - o.own)
+	v := max(0, other.Seconds()/(wall.Seconds()*float64(cores)))
+	return &v
+}
+
 // threadCPU is the CPU time (user + system) the calling OS thread used so
 // far; the caller locks itself to its thread.
 func threadCPU() time.Duration {
@@ -124,6 +190,10 @@ type Machine struct {
 	Date       time.Time  `json:"date"`
 	LoadStart  [3]float64 `json:"loadavg_start"`
 	LoadEnd    [3]float64 `json:"loadavg_end"`
+	// OtherCPUShare is the CPU time other processes took during the run,
+	// as a share of the machine (wall time x cores); absent in runs made
+	// before the suite measured it.
+	OtherCPUShare *float64 `json:"other_cpu_share,omitempty"`
 }
 
 func machine() Machine {
