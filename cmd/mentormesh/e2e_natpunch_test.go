@@ -131,19 +131,32 @@ func natStatus(t *testing.T, n *harness.Node) natStatusJSON {
 // nothing forced: AutoNAT (R's service) must find them private, AutoRelay
 // reserve a slot on R, discovery on R's DHT make them meet through the
 // relay, and DCUtR turn that into a direct connection through both NATs,
-// over which a profile written on A reaches B.
+// over which a profile written on A reaches B. Members connect to R over
+// TCP when given its TCP address (as DEPLOYMENT.md shows), and then punch
+// with TCP simultaneous open; given its QUIC address, over QUIC.
 func TestHolePunchThroughNAT(t *testing.T) {
+	for _, transport := range []string{"tcp", "quic"} {
+		t.Run(transport, func(t *testing.T) {
+			t.Parallel() // most of a run is waiting for AutoNAT
+			holePunchThroughNAT(t, transport)
+		})
+	}
+}
+
+func holePunchThroughNAT(t *testing.T, transport string) {
 	nt := natTopology(t)
 	root := t.TempDir()
 
 	r := nsHarness(t, nt.r).StartNode(filepath.Join(root, "r"), "--community-node", "--community", "relay-hub")
 	r.Name = "R"
+	rAddr := map[string]string{
+		"tcp":  fmt.Sprintf("/ip4/%s/tcp/4747/p2p/%s", nt.rAddr, r.PeerID),
+		"quic": fmt.Sprintf("/ip4/%s/udp/4747/quic-v1/p2p/%s", nt.rAddr, r.PeerID),
+	}[transport]
 	// The members are configured as DEPLOYMENT.md says: the community
 	// node's address as bootstrap peer and as relay.
-	rTCP := fmt.Sprintf("/ip4/%s/tcp/4747/p2p/%s", nt.rAddr, r.PeerID)
-	rQUIC := fmt.Sprintf("/ip4/%s/udp/4747/quic-v1/p2p/%s", nt.rAddr, r.PeerID)
 	member := func(ns netns, name string) *harness.Node {
-		n := nsHarness(t, ns).SpawnNode(filepath.Join(root, name), "--bootstrap", rQUIC, "--relay", rQUIC, "--relay", rTCP)
+		n := nsHarness(t, ns).SpawnNode(filepath.Join(root, name), "--bootstrap", rAddr, "--relay", rAddr)
 		n.Name = strings.ToUpper(name)
 		return n
 	}
@@ -183,6 +196,9 @@ func TestHolePunchThroughNAT(t *testing.T) {
 			if !strings.Contains(addr, "/p2p-circuit") {
 				if !strings.HasPrefix(addr, "/ip4/"+otherNAT+"/") {
 					t.Fatalf("%s reached %s at %s, not through its NAT (%s): the namespaces leak", n.Name, other.Name, addr, otherNAT)
+				}
+				if want := map[string]string{"tcp": "/tcp/4747", "quic": "/udp/4747/quic-v1"}[transport]; !strings.HasSuffix(addr, want) {
+					t.Errorf("%s reached %s at %s: want the %s hole punched at the NAT's mapping of port 4747 (%s)", n.Name, other.Name, addr, transport, want)
 				}
 				if peers[i].Relayed {
 					return "", fmt.Errorf("%s: %s connected directly (%s) but marked relayed", n.Name, other.Name, addr)
