@@ -101,8 +101,10 @@ func natTopology(t *testing.T) natNet {
 
 // natStatusJSON is the "nat" object of `status --json`.
 type natStatusJSON struct {
-	Reachability string `json:"reachability"`
-	HolePunches  struct {
+	Reachability     string   `json:"reachability"`
+	ReachableAddrs   []string `json:"reachable_addrs"`
+	UnreachableAddrs []string `json:"unreachable_addrs"`
+	HolePunches      struct {
 		Attempts  int `json:"attempts"`
 		Succeeded int `json:"succeeded"`
 		Last      *struct {
@@ -175,7 +177,9 @@ func holePunchThroughNAT(t *testing.T, transport string) {
 			return nil
 		})
 	}
-	t.Logf("AutoNAT found A and B private %v after start", time.Since(start).Round(time.Millisecond))
+	st := natStatus(t, a)
+	t.Logf("AutoNAT found A and B private %v after start (AutoNAT v2 on A: reachable %v, unreachable %v)",
+		time.Since(start).Round(time.Millisecond), st.ReachableAddrs, st.UnreachableAddrs)
 
 	// A and B end up with a direct connection, from the other's NAT's
 	// public address: the hole punched through both NATs.
