@@ -1,6 +1,7 @@
 package main_test
 
 import (
+	"errors"
 	"fmt"
 	"os/exec"
 	"path/filepath"
@@ -49,7 +50,12 @@ type natNet struct {
 // unsolicited packet, which would otherwise make MASQUERADE pick another
 // port for the next outgoing packet to the same peer. Everything is
 // deleted when the test ends.
-func natTopology(t *testing.T) natNet {
+//
+// With randomPorts the routers pick a random public port for every new
+// connection (MASQUERADE --random-fully): the mapping then depends on the
+// destination, as on a symmetric NAT, and the port R observed is not the
+// one a peer must reach.
+func natTopology(t *testing.T, randomPorts bool) natNet {
 	t.Helper()
 	needNetns(t, "iptables")
 	id := netnsID(t)
@@ -80,8 +86,12 @@ func natTopology(t *testing.T) natNet {
 		ip(t, "-n", router.name, "route", "add", "default", "via", rLink)
 		ip(t, "-n", member.name, "route", "add", "default", "via", lan)
 		forward(router)
+		masquerade := []string{"-t", "nat", "-A", "POSTROUTING", "-o", wan, "-j", "MASQUERADE"}
+		if randomPorts {
+			masquerade = append(masquerade, "--random-fully")
+		}
 		for _, rule := range [][]string{
-			{"-t", "nat", "-A", "POSTROUTING", "-o", wan, "-j", "MASQUERADE"},
+			masquerade,
 			{"-A", "INPUT", "-i", wan, "-m", "conntrack", "--ctstate", "ESTABLISHED,RELATED", "-j", "ACCEPT"},
 			{"-A", "INPUT", "-i", wan, "-j", "DROP"},
 			{"-A", "FORWARD", "-i", wan, "-m", "conntrack", "--ctstate", "ESTABLISHED,RELATED", "-j", "ACCEPT"},
@@ -135,18 +145,27 @@ func natStatus(t *testing.T, n *harness.Node) natStatusJSON {
 // relay, and DCUtR turn that into a direct connection through both NATs,
 // over which a profile written on A reaches B. Members connect to R over
 // TCP when given its TCP address (as DEPLOYMENT.md shows), and then punch
-// with TCP simultaneous open; given its QUIC address, over QUIC.
+// with TCP simultaneous open; given its QUIC address, over QUIC. Behind
+// routers that pick a random port per connection (like a symmetric NAT)
+// every hole punch fails, and the profile crosses the relay instead.
 func TestHolePunchThroughNAT(t *testing.T) {
-	for _, transport := range []string{"tcp", "quic"} {
-		t.Run(transport, func(t *testing.T) {
+	for _, tc := range []struct {
+		name, transport string
+		randomPorts     bool
+	}{
+		{"tcp", "tcp", false},
+		{"quic", "quic", false},
+		{"random-ports", "quic", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel() // most of a run is waiting for AutoNAT
-			holePunchThroughNAT(t, transport)
+			holePunchThroughNAT(t, tc.transport, tc.randomPorts)
 		})
 	}
 }
 
-func holePunchThroughNAT(t *testing.T, transport string) {
-	nt := natTopology(t)
+func holePunchThroughNAT(t *testing.T, transport string, randomPorts bool) {
+	nt := natTopology(t, randomPorts)
 	root := t.TempDir()
 
 	r := nsHarness(t, nt.r).StartNode(filepath.Join(root, "r"), "--community-node", "--community", "relay-hub")
@@ -180,6 +199,11 @@ func holePunchThroughNAT(t *testing.T, transport string) {
 	st := natStatus(t, a)
 	t.Logf("AutoNAT found A and B private %v after start (AutoNAT v2 on A: reachable %v, unreachable %v)",
 		time.Since(start).Round(time.Millisecond), st.ReachableAddrs, st.UnreachableAddrs)
+
+	if randomPorts {
+		relayFallback(t, a, b)
+		return
+	}
 
 	// A and B end up with a direct connection, from the other's NAT's
 	// public address: the hole punched through both NATs.
@@ -240,4 +264,53 @@ func holePunchThroughNAT(t *testing.T, transport string) {
 	want := profileJSON{PeerID: a.PeerID, Community: community, Name: "Ada behind NAT", Skills: []string{"facilitation"}, Version: 1}
 	harness.WaitFor(t, 30*time.Second, "A's profile on B", func() error { return showProfile(b, want) })
 	t.Logf("A's profile reached B %v after it was written", time.Since(written).Round(time.Millisecond))
+}
+
+// relayFallback checks what happens behind NATs that hole punching cannot
+// cross: the punches fail (each three attempts), A and B stay connected
+// through the relay only, and a profile written on A reaches B there, by
+// catch-up.
+func relayFallback(t *testing.T, a, b *harness.Node) {
+	t.Helper()
+	start := time.Now()
+	harness.WaitFor(t, 60*time.Second, "hole punches between A and B to fail", func() error {
+		stA, stB := natStatus(t, a), natStatus(t, b)
+		if stA.HolePunches.Succeeded+stB.HolePunches.Succeeded > 0 {
+			t.Fatalf("a hole punch succeeded through port-randomising NATs: A %+v, B %+v", stA.HolePunches, stB.HolePunches)
+		}
+		if max(stA.HolePunches.Attempts, stB.HolePunches.Attempts) < 3 {
+			return fmt.Errorf("attempts so far: A %d, B %d", stA.HolePunches.Attempts, stB.HolePunches.Attempts)
+		}
+		return nil
+	})
+	t.Logf("hole punches failed (A %+v, B %+v), %v after AutoNAT's verdict",
+		natStatus(t, a).HolePunches.Attempts, natStatus(t, b).HolePunches.Attempts, time.Since(start).Round(time.Millisecond))
+	relayedOnly := func(n, other *harness.Node) error {
+		var peers []relayedPeerJSON
+		n.MustCLIJSON(&peers, "peers", "--json")
+		i := slices.IndexFunc(peers, func(p relayedPeerJSON) bool { return p.PeerID == other.PeerID })
+		if i < 0 {
+			return fmt.Errorf("%s not connected to %s", n.Name, other.Name)
+		}
+		for _, addr := range peers[i].Addrs {
+			if !strings.Contains(addr, "/p2p-circuit") {
+				t.Fatalf("%s reached %s directly (%s) although no hole punch succeeded", n.Name, other.Name, addr)
+			}
+		}
+		if !peers[i].Relayed {
+			return fmt.Errorf("%s: %s not marked relayed: %+v", n.Name, other.Name, peers[i])
+		}
+		return nil
+	}
+	harness.WaitFor(t, 30*time.Second, "A and B connected through the relay", func() error {
+		return errors.Join(relayedOnly(a, b), relayedOnly(b, a))
+	})
+	a.MustCLI("profile", "set", "--name", "Ada behind NAT", "--skill", "facilitation")
+	written := time.Now()
+	want := profileJSON{PeerID: a.PeerID, Community: community, Name: "Ada behind NAT", Skills: []string{"facilitation"}, Version: 1}
+	harness.WaitFor(t, 30*time.Second, "A's profile on B", func() error { return showProfile(b, want) })
+	t.Logf("A's profile reached B through the relay %v after it was written", time.Since(written).Round(time.Millisecond))
+	if err := relayedOnly(b, a); err != nil {
+		t.Errorf("after the sync: %v", err)
+	}
 }
