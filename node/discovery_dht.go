@@ -90,6 +90,17 @@ func (d *discoverer) poke() {
 	}
 }
 
+// readvertise advertises every namespace again in a round soon: the
+// node's addresses changed in a way peers must learn (it became reachable
+// through a relay), and its provider records carry the old ones until
+// they are renewed, hours later.
+func (d *discoverer) readvertise() {
+	d.mu.Lock()
+	clear(d.nextAd)
+	d.mu.Unlock()
+	d.poke()
+}
+
 // markMember records that p is in community.
 func (d *discoverer) markMember(p peer.ID, community string) {
 	d.mu.Lock()

@@ -28,6 +28,7 @@ type netView interface {
 	ingestStats() api.IngestStats
 	startedAt() time.Time
 	catchUpSessions() []api.CatchUp
+	natStatus() *api.NAT
 	// published is told about every local write so it can go out now.
 	published(rec *record.Record)
 }
@@ -105,6 +106,7 @@ func (l *Local) Status(ctx context.Context) (api.Status, error) {
 		st.Peers = len(l.net.peers())
 		st.Ingest = l.net.ingestStats()
 		st.CatchUp = l.net.catchUpSessions()
+		st.NAT = l.net.natStatus()
 		slices.SortFunc(st.CatchUp, func(a, b api.CatchUp) int {
 			return cmp.Or(strings.Compare(a.PeerID, b.PeerID), strings.Compare(a.Community, b.Community))
 		})

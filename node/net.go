@@ -79,6 +79,7 @@ type netNode struct {
 	relays  *relaySource
 	relay   *relayv2.Relay // community nodes only
 	relayed *relayedCatchUp
+	nat     *natWatch // AutoNAT verdicts and hole punches (nat.go)
 
 	taskMu  sync.Mutex
 	closing bool
@@ -115,7 +116,8 @@ func startNet(cfg netConfig) (*netNode, error) {
 		}
 	}
 	src := newRelaySource(relays)
-	h, err := newHost(cfg, src)
+	nat := newNATWatch(cfg.log)
+	h, err := newHost(cfg, src, nat)
 	if err != nil {
 		return nil, err
 	}
@@ -125,7 +127,7 @@ func startNet(cfg netConfig) (*netNode, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	n := &netNode{
 		cfg: cfg, h: h, log: cfg.log, ctx: ctx, cancel: cancel,
-		wake: make(chan struct{}, 1), remember: make(chan peer.ID, 64), bootstrap: bootstrap, relays: src,
+		wake: make(chan struct{}, 1), remember: make(chan peer.ID, 64), bootstrap: bootstrap, relays: src, nat: nat,
 	}
 	if cfg.opts.CommunityNode {
 		if err := n.startRelayService(); err != nil {
@@ -167,7 +169,11 @@ func startNet(cfg netConfig) (*netNode, error) {
 			n.mdns = nil
 		}
 	}
-	n.wg.Add(7)
+	n.wg.Add(8)
+	go func() {
+		defer n.wg.Done()
+		n.nat.watch(n.ctx, h.EventBus())
+	}()
 	go n.logRelayAddrs()
 	go n.disc.loop()
 	go n.relayed.loop()
@@ -178,7 +184,7 @@ func startNet(cfg netConfig) (*netNode, error) {
 	return n, nil
 }
 
-func newHost(cfg netConfig, relays *relaySource) (host.Host, error) {
+func newHost(cfg netConfig, relays *relaySource, nat *natWatch) (host.Host, error) {
 	low, high := connLow, connHigh
 	if cfg.opts.CommunityNode {
 		low, high = communityConnLow, communityConnHigh
@@ -187,7 +193,7 @@ func newHost(cfg netConfig, relays *relaySource) (host.Host, error) {
 	if err != nil {
 		return nil, err
 	}
-	natOpts, err := natOptions(cfg.opts, relays)
+	natOpts, err := natOptions(cfg.opts, relays, nat)
 	if err != nil {
 		return nil, err
 	}
@@ -565,3 +571,5 @@ func (m mdnsNotifee) HandlePeerFound(ai peer.AddrInfo) {
 }
 
 func (n *netNode) catchUpSessions() []api.CatchUp { return n.catchUp.sessions() }
+
+func (n *netNode) natStatus() *api.NAT { return n.nat.status() }

@@ -15,6 +15,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/p2p/host/autorelay"
 	relayv2 "github.com/libp2p/go-libp2p/p2p/protocol/circuitv2/relay"
+	"github.com/libp2p/go-libp2p/p2p/protocol/holepunch"
 	ma "github.com/multiformats/go-multiaddr"
 )
 
@@ -71,10 +72,15 @@ const (
 // node the AutoNAT v1 service (AutoRelay and the DHT's automatic mode
 // follow v1's verdict, so some peer must answer it). The relay service of
 // a community node is started on the host afterwards (startRelayService).
-func natOptions(opts Options, src *relaySource) ([]libp2p.Option, error) {
+// tracer, if not nil, is told about every hole punch.
+func natOptions(opts Options, src *relaySource, tracer holepunch.EventTracer) ([]libp2p.Option, error) {
+	var hpOpts []holepunch.Option
+	if tracer != nil {
+		hpOpts = append(hpOpts, holepunch.WithTracer(tracer))
+	}
 	out := []libp2p.Option{
 		libp2p.EnableAutoNATv2(),
-		libp2p.EnableHolePunching(),
+		libp2p.EnableHolePunching(hpOpts...),
 		libp2p.EnableAutoRelayWithPeerSource(src.peerSource,
 			autorelay.WithMinCandidates(1), // a community may have a single relay
 			autorelay.WithBootDelay(10*time.Second),
@@ -258,6 +264,7 @@ func (n *netNode) logRelayAddrs() {
 				continue
 			}
 			n.log.Info("reachable through a relay", "addrs", addrs)
+			n.disc.readvertise() // provider records with the relay addresses
 		}
 	}
 }

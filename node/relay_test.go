@@ -182,11 +182,11 @@ func TestLoadFileConfig(t *testing.T) {
 
 func TestNATOptionsReachability(t *testing.T) {
 	for _, r := range []string{"", ReachabilityAuto, ReachabilityPrivate, ReachabilityPublic} {
-		if _, err := natOptions(Options{Reachability: r}, newRelaySource(nil)); err != nil {
+		if _, err := natOptions(Options{Reachability: r}, newRelaySource(nil), nil); err != nil {
 			t.Errorf("natOptions(%q) = %v, want nil", r, err)
 		}
 	}
-	if _, err := natOptions(Options{Reachability: "nat"}, newRelaySource(nil)); err == nil || !strings.Contains(err.Error(), "--reachability") {
+	if _, err := natOptions(Options{Reachability: "nat"}, newRelaySource(nil), nil); err == nil || !strings.Contains(err.Error(), "--reachability") {
 		t.Errorf(`natOptions("nat") = %v, want an error naming --reachability`, err)
 	}
 }

@@ -119,6 +119,10 @@ func printStatus(w io.Writer, st api.Status) {
 			printf(w, "             %d over their author's rate limit (ignored), %d dropped from peers over their budget\n", st.Ingest.RateLimited, st.Ingest.OverBudget)
 		}
 	}
+	if st.NAT != nil {
+		hp := st.NAT.HolePunches
+		printf(w, "NAT:         reachability %s (AutoNAT); hole punches: %d of %d succeeded\n", st.NAT.Reachability, hp.Succeeded, hp.Attempts)
+	}
 	printf(w, "records:\n")
 	if len(st.Records) == 0 {
 		printf(w, "  none yet\n")

@@ -32,6 +32,54 @@ func ip(t *testing.T, args ...string) {
 	}
 }
 
+// needNetns skips the test unless it runs as root with ip(8) and the
+// other commands named; CI runs as root and installs them (.ci/run), so
+// there (CI set) a missing one fails the test instead of skipping it.
+func needNetns(t *testing.T, commands ...string) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to create network namespaces (ip netns); CI runs as root")
+	}
+	missing := func(format string, args ...any) {
+		t.Helper()
+		if os.Getenv("CI") != "" {
+			t.Fatalf(format+"; CI must provide it (.ci/run installs it)", args...)
+		}
+		t.Skipf(format, args...)
+	}
+	if err := exec.Command("ip", "netns", "list").Run(); err != nil {
+		missing("ip netns is unavailable (%v): install iproute2", err)
+	}
+	for _, c := range commands {
+		if _, err := exec.LookPath(c); err != nil {
+			missing("%s is not installed", c)
+		}
+	}
+}
+
+// netnsID returns a random suffix for the names of a test's namespaces
+// and interfaces: tests may run in parallel.
+func netnsID(t *testing.T) string {
+	var sfx [3]byte
+	if _, err := rand.Read(sfx[:]); err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(sfx[:])
+}
+
+// addNetns creates a network namespace with its loopback up, deleted
+// when the test ends, passed or failed.
+func addNetns(t *testing.T, ns netns) {
+	t.Helper()
+	ip(t, "netns", "add", ns.name)
+	t.Cleanup(func() {
+		if out, err := exec.Command("ip", "netns", "del", ns.name).CombinedOutput(); err != nil {
+			t.Errorf("removing network namespace %s: %v\n%s", ns.name, err, out)
+		}
+	})
+	ip(t, "-n", ns.name, "link", "set", "lo", "up")
+}
+
 // relayTopology builds three network namespaces: R, linked to A by one
 // veth pair (10.47.1.0/24) and to B by another (10.47.2.0/24). A and B have
 // no route to each other and R does not forward, so A and B can each
@@ -39,28 +87,13 @@ func ip(t *testing.T, args ...string) {
 // pairs) are deleted when the test ends, passed or failed.
 func relayTopology(t *testing.T) (a, b, r netns, rAddrA, rAddrB string) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to create network namespaces (ip netns); CI runs as root")
-	}
-	if err := exec.Command("ip", "netns", "list").Run(); err != nil {
-		t.Skipf("ip netns is unavailable (%v): install iproute2", err)
-	}
-	var sfx [3]byte
-	if _, err := rand.Read(sfx[:]); err != nil {
-		t.Fatal(err)
-	}
-	id := hex.EncodeToString(sfx[:]) // unique names: tests may run in parallel
+	needNetns(t)
+	id := netnsID(t)
 	a = netns{name: "mmA" + id, addr: "10.47.1.2"}
 	b = netns{name: "mmB" + id, addr: "10.47.2.2"}
 	r = netns{name: "mmR" + id}
 	for _, ns := range []netns{a, b, r} {
-		ip(t, "netns", "add", ns.name)
-		t.Cleanup(func() {
-			if out, err := exec.Command("ip", "netns", "del", ns.name).CombinedOutput(); err != nil {
-				t.Errorf("removing network namespace %s: %v\n%s", ns.name, err, out)
-			}
-		})
-		ip(t, "-n", ns.name, "link", "set", "lo", "up")
+		addNetns(t, ns)
 	}
 	link := func(ns netns, side, rAddr string) {
 		here, there := side+id, "r"+side+id // at most 15 characters

@@ -101,6 +101,38 @@ type Status struct {
 	Digests map[string]string `json:"digests"`
 	// CatchUp is the last reconciliation session with each peer.
 	CatchUp []CatchUp `json:"catch_up"`
+	// NAT is what NAT traversal found (absent when no node is running).
+	NAT *NAT `json:"nat,omitempty"`
+}
+
+// NAT describes what NAT traversal found on a running node.
+type NAT struct {
+	// Reachability is AutoNAT v1's verdict, or the --reachability
+	// override: "unknown", "public" or "private".
+	Reachability string `json:"reachability"`
+	// ReachableAddrs and UnreachableAddrs are the public addresses AutoNAT
+	// v2 confirmed or refuted (it tests only addresses at least four peers
+	// observed, or that the node listens on).
+	ReachableAddrs   []string `json:"reachable_addrs"`
+	UnreachableAddrs []string `json:"unreachable_addrs"`
+	// HolePunches counts DCUtR hole punches since the node started.
+	HolePunches HolePunchStats `json:"hole_punches"`
+}
+
+// HolePunchStats counts hole punches, on both sides of each.
+type HolePunchStats struct {
+	Attempts  int        `json:"attempts"`
+	Succeeded int        `json:"succeeded"`
+	Last      *HolePunch `json:"last,omitempty"`
+}
+
+// HolePunch is the outcome of one hole punch attempt.
+type HolePunch struct {
+	PeerID    string    `json:"peer_id"`
+	Success   bool      `json:"success"`
+	At        time.Time `json:"at"`
+	ElapsedMS float64   `json:"elapsed_ms"`
+	Error     string    `json:"error,omitempty"`
 }
 
 // CatchUp describes one reconciliation session with a peer.
