@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"log/slog"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -27,14 +26,7 @@ type backend struct {
 // openBackend finds the running node of the data directory through the
 // api.json it wrote, or opens the store itself.
 func openBackend(c *cli.Context, command string) (*backend, error) {
-	if _, err := setupLogging(c, slog.LevelWarn); err != nil {
-		return nil, err
-	}
-	dir, err := dataDir(c)
-	if err != nil {
-		return nil, err
-	}
-	paths, err := node.NewPaths(dir)
+	_, paths, err := commandSetup(c)
 	if err != nil {
 		return nil, err
 	}
@@ -43,7 +35,7 @@ func openBackend(c *cli.Context, command string) (*backend, error) {
 	} else if !errors.Is(err, errNoNode) {
 		return nil, err
 	}
-	off, err := node.OpenOffline(dir, "mentormesh "+command, communities(c))
+	off, err := node.OpenOffline(paths.Dir, "mentormesh "+command, communities(c))
 	if err != nil {
 		return nil, err
 	}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
@@ -244,15 +243,7 @@ func restoreAction(c *cli.Context) error {
 		return cli.Exit("restore takes one FILE (made by 'mentormesh backup')", 2)
 	}
 	file := c.Args().First()
-	log, err := setupLogging(c, slog.LevelWarn)
-	if err != nil {
-		return err
-	}
-	dir, err := dataDir(c)
-	if err != nil {
-		return err
-	}
-	paths, err := node.NewPaths(dir)
+	log, paths, err := commandSetup(c)
 	if err != nil {
 		return err
 	}
@@ -266,7 +257,7 @@ func restoreAction(c *cli.Context) error {
 	} else if !errors.Is(err, errNoNode) {
 		return err
 	}
-	res, err := node.Restore(c.Context, dir, file, node.RestoreOptions{
+	res, err := node.Restore(c.Context, paths.Dir, file, node.RestoreOptions{
 		Force:  c.Bool("force"),
 		Logger: log,
 		Replacing: func(existing node.StoreReport) {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"strings"
 	"time"
 
@@ -82,15 +81,7 @@ func deviceJoin(c *cli.Context) error {
 	if c.NArg() != 1 {
 		return cli.Exit("device join takes one CODE (printed by 'mentormesh device link' on the primary device)", 2)
 	}
-	log, err := setupLogging(c, slog.LevelWarn)
-	if err != nil {
-		return err
-	}
-	dir, err := dataDir(c)
-	if err != nil {
-		return err
-	}
-	paths, err := node.NewPaths(dir)
+	log, paths, err := commandSetup(c)
 	if err != nil {
 		return err
 	}
@@ -100,7 +91,7 @@ func deviceJoin(c *cli.Context) error {
 	} else if !errors.Is(err, errNoNode) {
 		return err
 	}
-	res, err := node.JoinDevice(c.Context, dir, c.Args().First(), log)
+	res, err := node.JoinDevice(c.Context, paths.Dir, c.Args().First(), log)
 	if err != nil {
 		return err
 	}

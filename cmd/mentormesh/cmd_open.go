@@ -3,11 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
-	"log/slog"
 
 	"github.com/urfave/cli/v2"
-
-	"github.com/mentormesh/mentormesh/node"
 )
 
 func openCommand() *cli.Command {
@@ -17,20 +14,13 @@ func openCommand() *cli.Command {
 		Category: "node",
 		Flags:    []cli.Flag{jsonFlag},
 		Action: func(c *cli.Context) error {
-			if _, err := setupLogging(c, slog.LevelWarn); err != nil {
-				return err
-			}
-			dir, err := dataDir(c)
-			if err != nil {
-				return err
-			}
-			paths, err := node.NewPaths(dir)
+			_, paths, err := commandSetup(c)
 			if err != nil {
 				return err
 			}
 			cl, err := dialNode(c.Context, paths)
 			if err == errNoNode {
-				return cli.Exit(fmt.Sprintf("no node is running on %s: start one with 'mentormesh run' (it prints a link too)", dir), 1)
+				return cli.Exit(fmt.Sprintf("no node is running on %s: start one with 'mentormesh run' (it prints a link too)", paths.Dir), 1)
 			}
 			if err != nil {
 				return err

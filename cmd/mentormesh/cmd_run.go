@@ -132,21 +132,14 @@ func shutdownCommand() *cli.Command {
 		Usage:    "stop the running node",
 		Category: "node",
 		Action: func(c *cli.Context) error {
-			if _, err := setupLogging(c, slog.LevelWarn); err != nil {
-				return err
-			}
-			dir, err := dataDir(c)
-			if err != nil {
-				return err
-			}
-			paths, err := node.NewPaths(dir)
+			_, paths, err := commandSetup(c)
 			if err != nil {
 				return err
 			}
 			cl, err := dialNode(c.Context, paths)
 			if err != nil {
 				if err == errNoNode {
-					return cli.Exit(fmt.Sprintf("no node is running on %s", dir), 1)
+					return cli.Exit(fmt.Sprintf("no node is running on %s", paths.Dir), 1)
 				}
 				return err
 			}

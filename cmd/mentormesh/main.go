@@ -157,6 +157,25 @@ func dataDir(c *cli.Context) (string, error) {
 	return node.DefaultDataDir()
 }
 
+// commandSetup does what every command that works on a data directory
+// without running the node does first: logging at warn level (unless
+// --log-level says otherwise), then the data directory's paths.
+func commandSetup(c *cli.Context) (*slog.Logger, node.Paths, error) {
+	log, err := setupLogging(c, slog.LevelWarn)
+	if err != nil {
+		return nil, node.Paths{}, err
+	}
+	dir, err := dataDir(c)
+	if err != nil {
+		return nil, node.Paths{}, err
+	}
+	paths, err := node.NewPaths(dir)
+	if err != nil {
+		return nil, node.Paths{}, err
+	}
+	return log, paths, nil
+}
+
 // communities returns what --community names. With none, the data
 // directory's joined communities decide (see node.Options.Communities).
 func communities(c *cli.Context) []string { return globalSlice(c, "community") }
