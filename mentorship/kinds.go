@@ -68,3 +68,11 @@ func (Kinds) ValidatePayload(kind, key string, deleted bool, payload []byte) err
 		return fmt.Errorf("%w %q", ErrUnknownKind, kind)
 	}
 }
+
+// IsUnknownKind reports whether err is ValidatePayload's refusal of a kind
+// the domain does not know (for ingest.Options.IsUnknownKind).
+func IsUnknownKind(err error) bool { return errors.Is(err, ErrUnknownKind) }
+
+// RootOnly reports the kinds only an author's own key may sign, never a
+// linked device (for ingest.Options.RootOnly): the device list.
+func RootOnly(kind string) bool { return kind == KindDevice }

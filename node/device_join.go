@@ -149,8 +149,8 @@ func JoinDevice(ctx context.Context, dataDir, code string, log *slog.Logger) (Jo
 	devs := newDevices(nil)
 	pipe := ingest.New(storeAdapter{s: deviceStore{Store: st, d: devs}}, mentorship.Kinds{}, ingest.Options{
 		Joined:        func(c string) bool { return granted[c] },
-		IsUnknownKind: func(err error) bool { return errors.Is(err, mentorship.ErrUnknownKind) },
-		RootOnly:      func(kind string) bool { return kind == mentorship.KindDevice },
+		IsUnknownKind: mentorship.IsUnknownKind,
+		RootOnly:      mentorship.RootOnly,
 		DeviceRevoked: devs.isRevoked,
 	})
 	res := JoinResult{Practitioner: g.author.String(), Device: self.String(), Name: g.name, Communities: g.communities}

@@ -63,7 +63,7 @@ func (l *Local) Import(ctx context.Context, r io.Reader) (api.ImportSummary, err
 	joined := l.joined()
 	pipe := ingest.New(st, mentorship.Kinds{}, ingest.Options{
 		Joined:        func(c string) bool { return slices.Contains(joined, c) },
-		IsUnknownKind: func(err error) bool { return errors.Is(err, mentorship.ErrUnknownKind) },
+		IsUnknownKind: mentorship.IsUnknownKind,
 	})
 	type pending struct {
 		index int

@@ -200,10 +200,10 @@ func (n *Node) start(apiAddr string) (err error) {
 	limiter := ingest.NewAuthorLimiter(opts.GossipRateLimit, 0, nil)
 	pipe := ingest.New(moderatedStore{ingestStore, mod}, mentorship.Kinds{}, ingest.Options{
 		Joined:        members.has,
-		IsUnknownKind: func(err error) bool { return errors.Is(err, mentorship.ErrUnknownKind) },
+		IsUnknownKind: mentorship.IsUnknownKind,
 		Blocked:       mod.blocked,
 		Limiter:       limiter,
-		RootOnly:      func(kind string) bool { return kind == mentorship.KindDevice },
+		RootOnly:      mentorship.RootOnly,
 		DeviceRevoked: n.local.dev.isRevoked,
 	})
 	if n.net, err = startNet(netConfig{

@@ -66,7 +66,7 @@ func startNode(idx int, h *gatedHost, key ed25519.PrivateKey, cfg *Config, obs *
 	joined := func(c string) bool { return c == cfg.Community }
 	n.pipe = ingest.New(observedStore{s: n.st, node: idx, obs: obs}, mentorship.Kinds{}, ingest.Options{
 		Joined:        joined,
-		IsUnknownKind: func(err error) bool { return errors.Is(err, mentorship.ErrUnknownKind) },
+		IsUnknownKind: mentorship.IsUnknownKind,
 	})
 	log := cfg.Logger.With("node", idx)
 	// Catch-up is registered before the topic is joined, as in the node:
