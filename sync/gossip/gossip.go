@@ -131,6 +131,9 @@ func New(ctx context.Context, h host.Host, ing Ingester, opts Options) (*Gossip,
 	if !opts.PeerMessageRate.Valid() {
 		opts.PeerMessageRate = DefaultPeerMessageRate
 	}
+	if !opts.AddrMessageRate.Valid() {
+		opts.AddrMessageRate = DefaultAddrMessageRate
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	g := &Gossip{h: h, ing: ing, opts: opts, log: opts.Logger, ctx: ctx, cancel: cancel, topics: map[string]*joined{},
 		invalid:  ratelimit.New[peer.ID](ratelimit.Rate{Burst: invalidTolerance, Every: invalidRefill}, maxBudgetPeers, nil),
@@ -138,9 +141,6 @@ func New(ctx context.Context, h host.Host, ing Ingester, opts Options) (*Gossip,
 		bad:      map[peer.ID]time.Time{},
 	}
 	g.slots, g.newFor = newValidationSlots(runtime.GOMAXPROCS(0)), newPeerPeriod(opts.PeerMessageRate)
-	if !opts.AddrMessageRate.Valid() {
-		opts.AddrMessageRate = DefaultAddrMessageRate
-	}
 	adm := newAdmission(opts.PeerMessageRate, opts.AddrMessageRate, func(p peer.ID) string { return addrKey(h, p) }, g.flooding, &g.stats)
 	psOpts := []pubsub.Option{
 		pubsub.WithMessageIdFn(func(m *pb.Message) string { return MessageID(m.Data) }),
