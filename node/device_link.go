@@ -224,24 +224,36 @@ func (l *Local) grantDevice(ctx context.Context, s network.Stream) (record.Autho
 // community (tombstones included), collected before any is sent so no
 // store transaction stays open during network writes.
 func (l *Local) ownRecords(ctx context.Context, community string) ([][]byte, error) {
-	counts, err := l.store.Counts(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("counting records: %w", err)
-	}
 	var out [][]byte
+	err := eachOwnRecord(ctx, l.store, l.author, func(c string) bool { return c == community }, func(rec *record.Record) {
+		out = append(out, rec.Raw)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading records: %w", err)
+	}
+	return out, nil
+}
+
+// eachOwnRecord calls fn for every current record of author in the
+// communities keep accepts, kind by kind.
+func eachOwnRecord(ctx context.Context, s store.Store, author record.Author, keep func(community string) bool, fn func(*record.Record)) error {
+	counts, err := s.Counts(ctx)
+	if err != nil {
+		return fmt.Errorf("counting records: %w", err)
+	}
 	for _, kc := range counts {
-		if kc.Community != community {
+		if !keep(kc.Community) {
 			continue
 		}
-		err := l.store.List(ctx, store.Query{Community: community, Kind: kc.Kind, Author: &l.author}, func(rec *record.Record) error {
-			out = append(out, rec.Raw)
+		err := s.List(ctx, store.Query{Community: kc.Community, Kind: kc.Kind, Author: &author}, func(rec *record.Record) error {
+			fn(rec)
 			return nil
 		})
 		if err != nil {
-			return nil, fmt.Errorf("reading records: %w", err)
+			return err
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // putDeviceRecord writes the state of one device in one community.

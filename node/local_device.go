@@ -156,28 +156,15 @@ func (l *Local) RevokeDevice(ctx context.Context, name string) (api.DeviceRevoca
 // resign writes, under the root key, a new version of each current record
 // of the caller's that device signed, with the same content.
 func (l *Local) resign(ctx context.Context, device record.Author) (int, error) {
-	raw := l.store
-	if ds, ok := raw.(deviceStore); ok {
-		raw = ds.Store // the device's records are hidden from l.store now
-	}
-	counts, err := raw.Counts(ctx)
+	// The device's records are hidden from l.store now: read beneath it.
+	var todo []*record.Record
+	err := eachOwnRecord(ctx, unwrapStore(l.store), l.author, l.communities.has, func(rec *record.Record) {
+		if rec.Signer == device {
+			todo = append(todo, rec)
+		}
+	})
 	if err != nil {
 		return 0, err
-	}
-	var todo []*record.Record
-	for _, kc := range counts {
-		if !l.communities.has(kc.Community) {
-			continue
-		}
-		err := raw.List(ctx, store.Query{Community: kc.Community, Kind: kc.Kind, Author: &l.author}, func(rec *record.Record) error {
-			if rec.Signer == device {
-				todo = append(todo, rec)
-			}
-			return nil
-		})
-		if err != nil {
-			return 0, err
-		}
 	}
 	now := time.Now()
 	n := 0
