@@ -101,7 +101,7 @@ func (n *netNode) spawn(f func()) {
 }
 
 func startNet(cfg netConfig) (*netNode, error) {
-	bootstrap, err := parseBootstrap(cfg.opts.Bootstrap)
+	bootstrap, err := parseAddrInfos("--bootstrap", cfg.opts.Bootstrap)
 	if err != nil {
 		return nil, err
 	}
@@ -243,22 +243,6 @@ func newHost(cfg netConfig, relays *relaySource, nat *natWatch) (host.Host, erro
 		return nil, fmt.Errorf("starting libp2p host (listen %v): %w", listen, err)
 	}
 	return h, nil
-}
-
-func parseBootstrap(addrs []string) ([]peer.AddrInfo, error) {
-	var out []peer.AddrInfo
-	for _, s := range addrs {
-		m, err := ma.NewMultiaddr(s)
-		if err != nil {
-			return nil, fmt.Errorf("--bootstrap %q is not a multiaddr: %w", s, err)
-		}
-		ai, err := peer.AddrInfoFromP2pAddr(m)
-		if err != nil {
-			return nil, fmt.Errorf("--bootstrap %q must end in /p2p/<peer ID>: %w", s, err)
-		}
-		out = append(out, *ai)
-	}
-	return out, nil
 }
 
 func (n *netNode) close() error {
