@@ -140,7 +140,7 @@ func New(ctx context.Context, h host.Host, ing Ingester, opts Options) (*Gossip,
 		reported: ratelimit.New[peer.ID](ratelimit.Rate{Burst: 1, Every: time.Minute}, maxBudgetPeers, nil),
 		bad:      map[peer.ID]time.Time{},
 	}
-	g.slots, g.newFor = newValidationSlots(runtime.GOMAXPROCS(0)), newPeerPeriod(opts.PeerMessageRate)
+	g.slots, g.newFor = slotsFor(runtime.GOMAXPROCS(0)), newPeerPeriod(opts.PeerMessageRate)
 	adm := newAdmission(opts.PeerMessageRate, opts.AddrMessageRate, func(p peer.ID) string { return addrKey(h, p) }, g.flooding, &g.stats)
 	psOpts := []pubsub.Option{
 		pubsub.WithMessageIdFn(func(m *pb.Message) string { return MessageID(m.Data) }),

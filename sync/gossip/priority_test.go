@@ -64,7 +64,7 @@ func granted(ch <-chan func()) bool {
 
 func TestValidationSlotsEstablishedFirst(t *testing.T) {
 	ctx := context.Background()
-	s := newValidationSlots(2)
+	s := newValidationSlots(2, 1)
 	a, b := mustAcquire(t, s, false), mustAcquire(t, s, false)
 	// A new peer's message arrives first, then an established peer's.
 	fresh := acquireAsync(ctx, s, true)
@@ -95,7 +95,7 @@ func TestValidationSlotsEstablishedFirst(t *testing.T) {
 
 func TestValidationSlotsNewPeersShareHalf(t *testing.T) {
 	ctx := context.Background()
-	s := newValidationSlots(4) // new peers: 2 at most
+	s := newValidationSlots(4, 2) // new peers: 2 at most
 	f1, f2 := mustAcquire(t, s, true), mustAcquire(t, s, true)
 	f3 := acquireAsync(ctx, s, true)
 	waitWaiting(t, s, 0, 1)
@@ -125,7 +125,7 @@ func TestValidationSlotsNewPeersShareHalf(t *testing.T) {
 }
 
 func TestValidationSlotsCancelled(t *testing.T) {
-	s := newValidationSlots(1)
+	s := newValidationSlots(1, 1)
 	hold := mustAcquire(t, s, false)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -198,5 +198,20 @@ func TestIsNewByConnectionAge(t *testing.T) {
 	g.newFor = 0
 	if g.isNew(b.ID()) {
 		t.Error("isNew with newFor 0 (no starting allowance) = true, want false")
+	}
+}
+
+func TestSlotsFor(t *testing.T) {
+	for _, tc := range []struct{ cores, n, newMax int }{
+		{0, 2, 1},
+		{1, 2, 1},
+		{2, 4, 1},
+		{4, 8, 2},
+		{8, 16, 4},
+	} {
+		s := slotsFor(tc.cores)
+		if s.n != tc.n || s.newMax != tc.newMax {
+			t.Errorf("slotsFor(%d) = %d slots, %d for new peers; want %d, %d", tc.cores, s.n, s.newMax, tc.n, tc.newMax)
+		}
 	}
 }

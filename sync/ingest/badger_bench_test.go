@@ -70,11 +70,15 @@ func BenchmarkIngestBadger(b *testing.B) {
 	reportRate(b)
 }
 
+// BenchmarkIngestBadgerParallel ingests one record at a time from two
+// goroutines per core, as GossipSub's validation slots call the pipeline
+// (sync/gossip.slotsPerCore).
 func BenchmarkIngestBadgerParallel(b *testing.B) {
 	pool := bigPool(b)
 	pipes := badgerPipelines(b, b.N, len(pool))
 	ctx := context.Background()
 	var next atomic.Int64
+	b.SetParallelism(2)
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
