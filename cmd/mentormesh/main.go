@@ -188,9 +188,13 @@ func setupLogging(c *cli.Context, defaultLevel slog.Level) (*slog.Logger, error)
 			return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", s)
 		}
 	}
+	format := globalString(c, "log-format")
+	if format != "text" && format != "json" {
+		return nil, fmt.Errorf("--log-format %q: want text or json", format)
+	}
 	mk := func(l slog.Leveler) slog.Handler {
 		opts := &slog.HandlerOptions{Level: l}
-		if globalString(c, "log-format") == "json" {
+		if format == "json" {
 			return slog.NewJSONHandler(c.App.ErrWriter, opts)
 		}
 		return slog.NewTextHandler(c.App.ErrWriter, opts)
