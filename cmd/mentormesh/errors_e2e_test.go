@@ -96,6 +96,24 @@ func TestErrorMessages(t *testing.T) {
 			want: []string{"--log-format", "text or json"},
 		},
 		{
+			name: "a duration flag that does not parse",
+			args: []string{"pair", "offer", "12D3KooWPFJ2JvZtCiDgM6ReqArCuVr9AoKYEBVjE86NNT9KSMoj", "--expires-in", "3"},
+			code: 2,
+			want: []string{`--expires-in "3": want a duration such as`, "mentormesh pair offer --help"},
+		},
+		{
+			name: "a number flag that does not parse",
+			args: []string{"profile", "set", "--capacity", "lots"},
+			code: 2,
+			want: []string{`--capacity "lots": want a whole number`, "mentormesh profile set --help"},
+		},
+		{
+			name: "an unknown flag",
+			args: []string{"status", "--bogus"},
+			code: 2,
+			want: []string{"--bogus", "mentormesh status --help"},
+		},
+		{
 			name:  "resource list in a community not joined",
 			setup: []string{"community", "list"},
 			args:  []string{"resource", "list", "--community", "sociocracy-fr"},

@@ -120,11 +120,13 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 	for _, c := range app.Commands {
 		addGlobalFlags(c)
 	}
+	app.OnUsageError = onUsageError(&cli.Command{Name: "", HelpName: "mentormesh", Flags: app.Flags})
 	return app
 }
 
 func addGlobalFlags(c *cli.Command) {
 	c.Flags = append(c.Flags, globalFlags()...)
+	c.OnUsageError = onUsageError(c)
 	for _, sub := range c.Subcommands {
 		addGlobalFlags(sub)
 	}
