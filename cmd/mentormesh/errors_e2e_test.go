@@ -114,6 +114,18 @@ func TestErrorMessages(t *testing.T) {
 			want: []string{"--bogus", "mentormesh status --help"},
 		},
 		{
+			name: "a mistyped command",
+			args: []string{"profil", "show"},
+			code: 2,
+			want: []string{`mentormesh has no command "profil". Did you mean "profile"?`, "mentormesh --help"},
+		},
+		{
+			name: "a mistyped subcommand",
+			args: []string{"pair", "acept", "0123456789abcdef0123456789abcdef"},
+			code: 2,
+			want: []string{`mentormesh pair has no command "acept". Did you mean "accept"?`, "mentormesh pair --help"},
+		},
+		{
 			name:  "resource list in a community not joined",
 			setup: []string{"community", "list"},
 			args:  []string{"resource", "list", "--community", "sociocracy-fr"},

@@ -121,12 +121,16 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		addGlobalFlags(c)
 	}
 	app.OnUsageError = onUsageError(&cli.Command{Name: "", HelpName: "mentormesh", Flags: app.Flags})
+	app.Action = unknownCommand(cli.ShowAppHelp)
 	return app
 }
 
 func addGlobalFlags(c *cli.Command) {
 	c.Flags = append(c.Flags, globalFlags()...)
 	c.OnUsageError = onUsageError(c)
+	if len(c.Subcommands) > 0 && c.Action == nil {
+		c.Action = unknownCommand(cli.ShowSubcommandHelp)
+	}
 	for _, sub := range c.Subcommands {
 		addGlobalFlags(sub)
 	}

@@ -55,3 +55,28 @@ func wantFor(flags []cli.Flag, name, why string) string {
 	}
 	return why
 }
+
+// unknownCommand answers a command group (the app itself, or one such as
+// pair) given a word that names none of its commands: an error saying so,
+// with the closest command, and exit code 2. urfave/cli's default said "No
+// help topic for 'X'" and exited 3. With no word, show is the group's help,
+// as before.
+func unknownCommand(show cli.ActionFunc) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		if c.NArg() == 0 {
+			return show(c)
+		}
+		group, cmds := "mentormesh", c.App.Commands
+		if c.Command != nil && len(c.Command.Subcommands) > 0 {
+			cmds = c.Command.Subcommands
+			if c.Command.HelpName != "" {
+				group = c.Command.HelpName
+			}
+		}
+		msg := fmt.Sprintf("%s has no command %q", group, c.Args().First())
+		if s := cli.SuggestCommand(cmds, c.Args().First()); s != "" && !strings.Contains(s, `""`) {
+			msg += ". " + s
+		}
+		return cli.Exit(fmt.Sprintf("%s (see '%s --help')", msg, group), 2)
+	}
+}
