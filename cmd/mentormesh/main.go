@@ -1,7 +1,7 @@
 // Command mentormesh runs a mentormesh node and talks to it.
 //
 // Every flag also reads an environment variable (MENTORMESH_<FLAG>), and the
-// global flags (--data-dir, --community, --log-level) are accepted before or
+// global flags (--data-dir, --community, --log-level, --log-format) are accepted before or
 // after the subcommand. See README.md for usage.
 package main
 
