@@ -63,6 +63,16 @@ func withFileConfig(p Paths, opts Options) (Options, error) {
 	if err != nil {
 		return opts, err
 	}
+	// Checked here, so a bad address is blamed on the file, not on the
+	// --bootstrap or --relay flag it is merged into.
+	for _, l := range []struct {
+		field string
+		addrs []string
+	}{{"bootstrap", fc.Bootstrap}, {"relays", fc.Relays}} {
+		if _, err := parseAddrInfos(fmt.Sprintf("%s: %s entry", p.ConfigFile(), l.field), l.addrs); err != nil {
+			return opts, fmt.Errorf("%w (fix or remove the file)", err)
+		}
+	}
 	opts.Bootstrap = union(opts.Bootstrap, fc.Bootstrap)
 	opts.Relays = union(opts.Relays, fc.Relays)
 	return opts, nil

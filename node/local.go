@@ -303,8 +303,10 @@ func (l *Local) Profile(ctx context.Context, peerID, community string) (api.Prof
 	}
 	targets := l.joined()
 	if community != "" {
-		if err := record.CheckCommunity(community); err != nil {
-			return api.Profile{}, api.BadRequest(err.Error())
+		// As every command given --community: a community not joined is
+		// refused with how to join it, not answered with "no profile".
+		if err := l.checkJoined(community); err != nil {
+			return api.Profile{}, err
 		}
 		targets = []string{community}
 	}

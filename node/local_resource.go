@@ -56,8 +56,10 @@ func resourceForbidden(msg string) *api.Error {
 }
 
 // resourceCommunity resolves the community a resource command acts in:
-// the one given, or the first joined. Writes need a joined community.
-func (l *Local) resourceCommunity(community string, write bool) (string, error) {
+// the one given, which must be joined (reads too, as for profiles, pairings
+// and stats: a mistyped --community is told how to join, not shown an
+// empty library), or the first joined.
+func (l *Local) resourceCommunity(community string) (string, error) {
 	if community == "" {
 		joined := l.joined()
 		if len(joined) == 0 {
@@ -65,18 +67,12 @@ func (l *Local) resourceCommunity(community string, write bool) (string, error) 
 		}
 		return joined[0], nil
 	}
-	if err := record.CheckCommunity(community); err != nil {
-		return "", api.BadRequest(err.Error())
-	}
-	if write {
-		return community, l.checkJoined(community)
-	}
-	return community, nil
+	return community, l.checkJoined(community)
 }
 
 // AddResource implements api.Backend.
 func (l *Local) AddResource(ctx context.Context, in api.ResourceInput) (api.Resource, error) {
-	community, err := l.resourceCommunity(in.Community, true)
+	community, err := l.resourceCommunity(in.Community)
 	if err != nil {
 		return api.Resource{}, err
 	}
@@ -135,7 +131,7 @@ func applyResourceInput(r *mentorship.Resource, in api.ResourceInput) error {
 
 // EditResource implements api.Backend.
 func (l *Local) EditResource(ctx context.Context, ref string, in api.ResourceInput) (api.Resource, error) {
-	community, err := l.resourceCommunity(in.Community, true)
+	community, err := l.resourceCommunity(in.Community)
 	if err != nil {
 		return api.Resource{}, err
 	}
@@ -166,7 +162,7 @@ func (l *Local) EditResource(ctx context.Context, ref string, in api.ResourceInp
 
 // DeleteResource implements api.Backend.
 func (l *Local) DeleteResource(ctx context.Context, ref, community string) error {
-	community, err := l.resourceCommunity(community, true)
+	community, err := l.resourceCommunity(community)
 	if err != nil {
 		return err
 	}
@@ -276,7 +272,7 @@ func (l *Local) resolveResource(ctx context.Context, community, ref string) (*re
 
 // EndorseResource implements api.Backend.
 func (l *Local) EndorseResource(ctx context.Context, ref string, in api.EndorseInput) (api.ResourceDetail, error) {
-	community, err := l.resourceCommunity(in.Community, true)
+	community, err := l.resourceCommunity(in.Community)
 	if err != nil {
 		return api.ResourceDetail{}, err
 	}
@@ -317,7 +313,7 @@ func (l *Local) EndorseResource(ctx context.Context, ref string, in api.EndorseI
 // own endorsements, so an endorsement can be withdrawn even if the
 // resource is gone.
 func (l *Local) UnendorseResource(ctx context.Context, ref, community string) error {
-	community, err := l.resourceCommunity(community, true)
+	community, err := l.resourceCommunity(community)
 	if err != nil {
 		return err
 	}

@@ -169,7 +169,9 @@ func runResourceSequence(t *testing.T, b api.Backend, theirs api.Resource) []res
 		d, err := b.Resource(ctx, ref, "")
 		add(fmt.Sprintf("Resource %q", ref), d, err)
 	}
-	d, err := b.EndorseResource(ctx, theirs.ID, api.EndorseInput{Comment: "Clear and practical."})
+	d, err := b.Resource(ctx, mine.ID, "elsewhere")
+	add("Resource other community", d, err)
+	d, err = b.EndorseResource(ctx, theirs.ID, api.EndorseInput{Comment: "Clear and practical."})
 	add("EndorseResource", d, err)
 	d, err = b.EndorseResource(ctx, theirs.Ref, api.EndorseInput{Comment: strings.Repeat("x", 281)})
 	add("EndorseResource long comment", d, err)
@@ -235,7 +237,8 @@ func TestResourceAPIRoundTrip(t *testing.T) {
 		"Resources type":                `"total":1,"resources":[{"ref":"` + inProc.author.String() + `/<id2>"`,
 		"Resources own, limit 1":        `"total":2`,
 		"Resources unknown type":        "error 400",
-		"Resources other community":     `{"community":"elsewhere","total":0,"resources":[]}`,
+		"Resources other community":     `error 400 bad_request: this node is not in community "elsewhere"`,
+		"Resource other community":      `error 400 bad_request: this node is not in community "elsewhere"`,
 		`Resource "` + theirs.Ref + `"`: `"author_name":"Bo"`,
 		`Resource "nope"`:               "error 400 bad_request: \"nope\" is not a resource ID",
 		`Resource ""`:                   "error 400 bad_request: give a resource ID",

@@ -16,7 +16,7 @@ import (
 
 // Resource implements api.Backend.
 func (l *Local) Resource(ctx context.Context, ref, community string) (api.ResourceDetail, error) {
-	community, err := l.resourceCommunity(community, false)
+	community, err := l.resourceCommunity(community)
 	if err != nil {
 		return api.ResourceDetail{}, err
 	}
@@ -32,7 +32,7 @@ func (l *Local) Resource(ctx context.Context, ref, community string) (api.Resour
 
 // Resources implements api.Backend.
 func (l *Local) Resources(ctx context.Context, q api.ResourceQuery) (api.ResourceList, error) {
-	community, err := l.resourceCommunity(q.Community, false)
+	community, err := l.resourceCommunity(q.Community)
 	if err != nil {
 		return api.ResourceList{}, err
 	}

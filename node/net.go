@@ -228,16 +228,11 @@ func newHost(cfg netConfig, relays *relaySource, nat *natWatch) (host.Host, erro
 		}
 		return h, err
 	}
-	h, err := mk(listen)
-	if err != nil && !explicit {
-		// The default port is taken (another node on this machine?): any
-		// free port serves as well, peers learn it by discovery.
-		cfg.log.Warn("default port in use, listening on a free port instead", "port", DefaultPort, "err", err)
-		var free []string
-		for _, a := range listen {
-			free = append(free, strings.Replace(a, fmt.Sprintf("/%d", DefaultPort), "/0", 1))
-		}
-		h, err = mk(free)
+	var h host.Host
+	if explicit {
+		h, err = mk(listen)
+	} else {
+		h, err = listenOrFree(cfg.log, listen, mk)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("starting libp2p host (listen %v): %w", listen, err)

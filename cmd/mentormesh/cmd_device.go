@@ -122,14 +122,18 @@ func deviceList(c *cli.Context) error {
 
 func printDevices(w io.Writer, devs []api.Device) {
 	printf(w, "%-24s %-8s %-20s %-20s %s\n", "NAME", "STATE", "LINKED", "REVOKED", "DEVICE ID")
+	marked := false
 	for _, d := range devs {
 		name := d.Name
 		if d.ThisDevice {
 			name += " *"
+			marked = true
 		}
 		printf(w, "%-24s %-8s %-20s %-20s %s\n", name, d.State, fmtTimePtr(d.LinkedAt), fmtTimePtr(d.RevokedAt), d.DeviceID)
 	}
-	printf(w, "* this device\n")
+	if marked { // not in someone else's list
+		printf(w, "* this device\n")
+	}
 }
 
 func fmtTimePtr(t *time.Time) string {

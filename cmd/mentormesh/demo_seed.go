@@ -9,35 +9,53 @@ import (
 	"github.com/mentormesh/mentormesh/node/api"
 )
 
-// demoPractitioner is one demo node's practitioner.
+// demoPractitioner is one demo node's practitioner. Roles, languages, time
+// zone and experience make the mentors findable with 'mentor find' and
+// counted by 'stats', as on a real network.
 type demoPractitioner struct {
 	Name   string
 	Bio    string
 	Skills []string
+	// Roles are mentor, mentee or peer; a mentor takes Capacity mentees.
+	Roles      []string
+	Capacity   int
+	Experience string
+	Languages  []string
+	TimeZone   string
 }
 
 // demoPractitioners are fictional practitioners of a sociocracy community.
 var demoPractitioners = []demoPractitioner{
 	{Name: "Amara Okafor", Bio: "Trainer and facilitator; I have helped a dozen cooperatives set up their first circles.",
-		Skills: []string{"facilitation", "consent decision-making", "circle structure", "training others"}},
+		Skills: []string{"facilitation", "consent decision-making", "circle structure", "training others"},
+		Roles:  []string{"mentor"}, Capacity: 3, Experience: "trainer", Languages: []string{"en"}, TimeZone: "Africa/Lagos"},
 	{Name: "Jonas Lindqvist", Bio: "Secretary of a housing co-op's general circle, learning to facilitate.",
-		Skills: []string{"meeting evaluation", "proposal forming", "logbook keeping"}},
+		Skills: []string{"meeting evaluation", "proposal forming", "logbook keeping"},
+		Roles:  []string{"mentee"}, Experience: "new", Languages: []string{"en", "sv"}, TimeZone: "Europe/Stockholm"},
 	{Name: "Mei Tanaka", Bio: "Organisational designer; I like double linking and helping circles write their aims and domains.",
-		Skills: []string{"organisational design", "double linking", "role selection", "feedback"}},
+		Skills: []string{"organisational design", "double linking", "role selection", "feedback"},
+		Roles:  []string{"mentor", "peer"}, Capacity: 2, Experience: "experienced", Languages: []string{"en", "ja"}, TimeZone: "Asia/Tokyo"},
 	{Name: "Lucía Herrera", Bio: "School teacher bringing sociocracy into classrooms and the parents' association.",
-		Skills: []string{"sociocracy in education", "consent decision-making", "feedback"}},
+		Skills: []string{"sociocracy in education", "consent decision-making", "feedback"},
+		Roles:  []string{"mentor"}, Capacity: 1, Experience: "practising", Languages: []string{"en", "es"}, TimeZone: "America/Bogota"},
 	{Name: "Samuel Mensah", Bio: "Community organiser; new to sociocracy, looking for a mentor in facilitation.",
-		Skills: []string{"community organising", "facilitation"}},
+		Skills: []string{"community organising", "facilitation"},
+		Roles:  []string{"mentee"}, Experience: "new", Languages: []string{"en"}, TimeZone: "Africa/Accra"},
 	{Name: "Ingrid Vogel", Bio: "Consultant for sociocratic transitions in small companies.",
-		Skills: []string{"organisational design", "role selection", "performance review"}},
+		Skills: []string{"organisational design", "role selection", "performance review"},
+		Roles:  []string{"mentor"}, Capacity: 2, Experience: "experienced", Languages: []string{"de", "en"}, TimeZone: "Europe/Berlin"},
 	{Name: "Ravi Iyer", Bio: "Software team lead running our team as a circle for two years.",
-		Skills: []string{"circle structure", "proposal forming", "meeting evaluation"}},
+		Skills: []string{"circle structure", "proposal forming", "meeting evaluation"},
+		Roles:  []string{"peer"}, Experience: "practising", Languages: []string{"en", "hi"}, TimeZone: "Asia/Kolkata"},
 	{Name: "Chloé Martin", Bio: "Facilitator of online learning circles across time zones.",
-		Skills: []string{"facilitation", "online meetings", "training others"}},
+		Skills: []string{"facilitation", "online meetings", "training others"},
+		Roles:  []string{"mentor"}, Capacity: 2, Experience: "trainer", Languages: []string{"en", "fr"}, TimeZone: "Europe/Paris"},
 	{Name: "Tomasz Nowak", Bio: "Member of an ecovillage's delegate circle.",
-		Skills: []string{"delegate circle", "consent decision-making"}},
+		Skills: []string{"delegate circle", "consent decision-making"},
+		Roles:  []string{"mentee"}, Experience: "practising", Languages: []string{"en", "pl"}, TimeZone: "Europe/Warsaw"},
 	{Name: "Aiyana Redcloud", Bio: "Researcher evaluating how communities of practice learn.",
-		Skills: []string{"research and evaluation", "feedback", "meeting evaluation"}},
+		Skills: []string{"research and evaluation", "feedback", "meeting evaluation"},
+		Roles:  []string{"peer"}, Experience: "experienced", Languages: []string{"en"}, TimeZone: "America/Denver"},
 }
 
 // demoResource is a resource a demo node shares.
@@ -80,7 +98,12 @@ var demoResources = []demoResource{
 func seedDemo(ctx context.Context, nodes []*node.Node) error {
 	for i, n := range nodes {
 		p := demoPractitioners[i%len(demoPractitioners)]
-		if _, err := n.Local().SetProfile(ctx, api.ProfileInput{Name: &p.Name, Bio: &p.Bio, Skills: &p.Skills}); err != nil {
+		in := api.ProfileInput{Name: &p.Name, Bio: &p.Bio, Skills: &p.Skills, Roles: &p.Roles,
+			Experience: &p.Experience, Languages: &p.Languages, TimeZone: &p.TimeZone}
+		if p.Capacity > 0 {
+			in.Capacity = &p.Capacity
+		}
+		if _, err := n.Local().SetProfile(ctx, in); err != nil {
 			return fmt.Errorf("profile of %s: %w", p.Name, err)
 		}
 	}

@@ -72,6 +72,17 @@ func TestDemo(t *testing.T) {
 			}
 		}
 	}
+	// The seeded practitioners have roles: the first is a mentor the
+	// second finds, as a new user trying 'mentor find' in the demo would.
+	var found struct {
+		Mentors []struct {
+			PeerID string `json:"peer_id"`
+		} `json:"mentors"`
+	}
+	h.MustRunJSON(&found, nil, "--data-dir", demo.Nodes[1].DataDir, "--community", "sociocracy-demo", "mentor", "find", "--skill", "facilitation", "--json")
+	if len(found.Mentors) != 1 || found.Mentors[0].PeerID != demo.Nodes[0].PeerID {
+		t.Errorf("mentor find on %s = %+v, want %s (%s) alone", demo.Nodes[1].Name, found.Mentors, demo.Nodes[0].Name, demo.Nodes[0].PeerID)
+	}
 
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)

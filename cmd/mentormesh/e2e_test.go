@@ -411,10 +411,10 @@ func TestGlobalFlagsAfterSubcommandAndEnv(t *testing.T) {
 		t.Errorf("profile show %s --json --data-dir X = %+v, want name %q", peerID, p, "Flag Order")
 	}
 	// A global flag after the positional argument is honoured too: this
-	// community has no profile.
+	// community is not joined, and the refusal names it.
 	r := h.Run(nil, "profile", "show", peerID, "--json", "--data-dir", dir, "--community", "other")
-	if r.Code == 0 || !strings.Contains(r.Stderr, "no profile") {
-		t.Errorf("profile show in another community: %v\nwant a not-found error", r)
+	if r.Code == 0 || !strings.Contains(r.Stderr, `not in community "other"`) {
+		t.Errorf("profile show in another community: %v\nwant a refusal naming community \"other\"", r)
 	}
 }
 

@@ -25,6 +25,8 @@ func TestErrorMessages(t *testing.T) {
 		// code is the exact exit code wanted; 0 means any non-zero code.
 		code int
 		want []string // substrings of stderr
+		// setup, if set, is run first (after --data-dir DIR), and must succeed.
+		setup []string
 		// after, if set, checks the data directory afterwards.
 		after func(t *testing.T, h *harness.Harness, dir string)
 	}{
@@ -83,12 +85,69 @@ func TestErrorMessages(t *testing.T) {
 			args: []string{"status", "--log-level", "loud"},
 			want: []string{"--log-level", "debug, info, warn or error"},
 		},
+		{
+			name: "bad log format",
+			args: []string{"status", "--log-format", "xml"},
+			want: []string{"--log-format", "text or json"},
+		},
+		{
+			name: "run with a bad log format",
+			args: append(append([]string{"run"}, harness.LocalRunArgs...), "--log-format", "JSON"),
+			want: []string{"--log-format", "text or json"},
+		},
+		{
+			name: "a duration flag that does not parse",
+			args: []string{"pair", "offer", "12D3KooWPFJ2JvZtCiDgM6ReqArCuVr9AoKYEBVjE86NNT9KSMoj", "--expires-in", "3"},
+			code: 2,
+			want: []string{`--expires-in "3": want a duration such as`, "mentormesh pair offer --help"},
+		},
+		{
+			name: "a number flag that does not parse",
+			args: []string{"profile", "set", "--capacity", "lots"},
+			code: 2,
+			want: []string{`--capacity "lots": want a whole number`, "mentormesh profile set --help"},
+		},
+		{
+			name: "an unknown flag",
+			args: []string{"status", "--bogus"},
+			code: 2,
+			want: []string{"--bogus", "mentormesh status --help"},
+		},
+		{
+			name: "a mistyped command",
+			args: []string{"profil", "show"},
+			code: 2,
+			want: []string{`mentormesh has no command "profil". Did you mean "profile"?`, "mentormesh --help"},
+		},
+		{
+			name: "a mistyped subcommand",
+			args: []string{"pair", "acept", "0123456789abcdef0123456789abcdef"},
+			code: 2,
+			want: []string{`mentormesh pair has no command "acept". Did you mean "accept"?`, "mentormesh pair --help"},
+		},
+		{
+			name:  "resource list in a community not joined",
+			setup: []string{"community", "list"},
+			args:  []string{"resource", "list", "--community", "sociocracy-fr"},
+			code:  1,
+			want:  []string{`not in community "sociocracy-fr"`, "mentormesh community join sociocracy-fr"},
+		},
+		{
+			name:  "profile show in a community not joined",
+			setup: []string{"community", "list"},
+			args:  []string{"profile", "show", "--community", "sociocracy-fr"},
+			code:  1,
+			want:  []string{`not in community "sociocracy-fr"`, "mentormesh community join sociocracy-fr"},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			h := harness.New(t, bin)
 			dir := t.TempDir()
+			if tt.setup != nil {
+				h.MustRun(nil, append([]string{"--data-dir", dir}, tt.setup...)...)
+			}
 			r := h.RunTimeout(failFast, nil, append([]string{"--data-dir", dir}, tt.args...)...)
 			if r.Code == 0 || (tt.code != 0 && r.Code != tt.code) {
 				want := "non-zero"

@@ -1,7 +1,7 @@
 // Command mentormesh runs a mentormesh node and talks to it.
 //
 // Every flag also reads an environment variable (MENTORMESH_<FLAG>), and the
-// global flags (--data-dir, --community, --log-level) are accepted before or
+// global flags (--data-dir, --community, --log-level, --log-format) are accepted before or
 // after the subcommand. See README.md for usage.
 package main
 
@@ -120,11 +120,17 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 	for _, c := range app.Commands {
 		addGlobalFlags(c)
 	}
+	app.OnUsageError = onUsageError(&cli.Command{Name: "", HelpName: "mentormesh", Flags: app.Flags})
+	app.Action = unknownCommand(cli.ShowAppHelp)
 	return app
 }
 
 func addGlobalFlags(c *cli.Command) {
 	c.Flags = append(c.Flags, globalFlags()...)
+	c.OnUsageError = onUsageError(c)
+	if len(c.Subcommands) > 0 && c.Action == nil {
+		c.Action = unknownCommand(cli.ShowSubcommandHelp)
+	}
 	for _, sub := range c.Subcommands {
 		addGlobalFlags(sub)
 	}
@@ -188,9 +194,13 @@ func setupLogging(c *cli.Context, defaultLevel slog.Level) (*slog.Logger, error)
 			return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", s)
 		}
 	}
+	format := globalString(c, "log-format")
+	if format != "text" && format != "json" {
+		return nil, fmt.Errorf("--log-format %q: want text or json", format)
+	}
 	mk := func(l slog.Leveler) slog.Handler {
 		opts := &slog.HandlerOptions{Level: l}
-		if globalString(c, "log-format") == "json" {
+		if format == "json" {
 			return slog.NewJSONHandler(c.App.ErrWriter, opts)
 		}
 		return slog.NewTextHandler(c.App.ErrWriter, opts)

@@ -158,7 +158,7 @@ func runSequence(t *testing.T, b api.Backend) []step {
 	p, err = b.Profile(ctx, me, "sociocracy")
 	add("Profile by peer ID and community", p, err)
 	p, err = b.Profile(ctx, me, "elsewhere")
-	add("Profile in a community without one", p, err)
+	add("Profile in a community not joined", p, err)
 	p, err = b.Profile(ctx, me, "Not A Community")
 	add("Profile in an invalid community", p, err)
 	p, err = b.Profile(ctx, otherPeer, "")
@@ -238,7 +238,7 @@ func checkSequence(t *testing.T, steps []step) {
 		"Profile self":                               final,
 		"Profile by peer ID":                         final,
 		"Profile by peer ID and community":           final,
-		"Profile in a community without one":         failure{404, api.CodeNotFound, "no profile"},
+		"Profile in a community not joined":          failure{400, api.CodeBadRequest, `not in community "elsewhere" (joined: sociocracy); join it with`},
 		"Profile in an invalid community":            failure{400, api.CodeBadRequest, "community"},
 		"Profile of an unknown peer":                 failure{404, api.CodeNotFound, otherPeer},
 		"Profile of something that is not a peer ID": failure{400, api.CodeBadRequest, "not a peer ID"},
