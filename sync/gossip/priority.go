@@ -16,11 +16,12 @@ import (
 // connect together (16 per address at once, each with a starting budget
 // of 16 messages), the node holds a few hundred of their messages at once,
 // and an honest peer's record arriving just after waits behind all of
-// them. So the validator runs each message in a validation slot (two per
-// core, slotsFor), and hands free slots to the messages of established
-// peers first; the messages of new peers, together, hold at most half the
-// cores' worth of slots (at least one), so an established peer's message
-// never waits for more than the ones already running.
+// them. So the validator runs each message in a validation slot (one per
+// core while new peers' messages are about, two when they are not:
+// slotsFor), and hands free slots to the messages of established peers
+// first; the messages of new peers, together, hold at most half of them
+// (at least one), so an established peer's message never waits for more
+// than the ones already running.
 //
 // A peer is new while it is still earning its message budget: for the
 // time the budget takes to refill from its starting allowance to the full
@@ -49,12 +50,14 @@ func connectedSince(h host.Host, p peer.ID) time.Time {
 	return since
 }
 
-// validationSlots runs at most n validations at a time, established
-// peers' first; new peers' hold at most newMax slots together. Waiting
-// validations of a class run in arrival order. Safe for concurrent use.
+// validationSlots runs at most n validations at a time (burst while new
+// peers' messages run or wait), established peers' first; new peers' hold
+// at most newMax slots together. Waiting validations of a class run in
+// arrival order. Safe for concurrent use.
 type validationSlots struct {
 	mu        sync.Mutex
 	n, newMax int
+	burst     int // the limit while a new peer's message runs or waits
 	busy      int // slots held
 	newBusy   int // of which by new peers
 	// waiting, by class: established peers' and new peers'.
@@ -63,30 +66,31 @@ type validationSlots struct {
 
 type slotWaiter struct{ granted chan struct{} }
 
-// slotsPerCore is how many validations run at once per core. A validation
-// is the signature check (CPU) followed by the Badger commit (a wait for
-// Badger's writer goroutine): with one slot per core, each core idles
-// through every commit. Measured on 2 cores (docs/PERFORMANCE.md, "Ingest
-// path"), one record at a time from 2 goroutines reached 8 100 to 9 300
-// records/s, from 4 goroutines 10 000 to 10 300, from 6 10 600 to 11 400,
-// against 12 500 for one core verifying alone; 2 per core is enough to
-// fill the waits without queueing more work than there are cores.
+// slotsPerCore is how many validations run at once per core when no new
+// peer's message is being validated. A validation is the signature check
+// (CPU) followed by the Badger commit (a wait for Badger's writer
+// goroutine): with one slot per core, each core idles through every
+// commit. Measured on 2 cores (docs/bench/HISTORY.md, "Gossip ingest"),
+// the pipeline fed one record at a time from 2 goroutines reached 66 to
+// 68 % of one core verifying, from 4 goroutines 81 to 83 %.
 const slotsPerCore = 2
 
 // slotsFor returns the validation slots for a node with cores cores:
-// slotsPerCore per core, of which new peers' messages may hold half a
-// core's worth each (at least one slot). Their cap is counted in cores,
-// not slots, so a flood of fresh identities keeps at most half the CPU,
-// as before the extra slots.
+// slotsPerCore per core while the node is calm, one per core while new
+// peers' messages run or wait (a burst of fresh identities, the flood
+// case: more validations at once would only stretch each honest one), and
+// for new peers' messages together half a core's worth (at least one).
 func slotsFor(cores int) *validationSlots {
 	cores = max(cores, 1)
-	return newValidationSlots(cores*slotsPerCore, max(1, cores/2))
+	return newValidationSlots(cores*slotsPerCore, cores, max(1, cores/2))
 }
 
-// newValidationSlots returns n slots, of which new peers may hold newMax.
-func newValidationSlots(n, newMax int) *validationSlots {
+// newValidationSlots returns n slots, burst of them while new peers'
+// messages run or wait, of which new peers may hold newMax.
+func newValidationSlots(n, burst, newMax int) *validationSlots {
 	n = max(n, 1)
-	return &validationSlots{n: n, newMax: min(max(newMax, 1), n)}
+	burst = min(max(burst, 1), n)
+	return &validationSlots{n: n, burst: burst, newMax: min(max(newMax, 1), burst)}
 }
 
 // acquire waits for a slot for a validation of an established (isNew
@@ -126,7 +130,11 @@ func (s *validationSlots) acquire(ctx context.Context, isNew bool) (release func
 }
 
 func (s *validationSlots) canRun(isNew bool) bool {
-	return s.busy < s.n && (!isNew || s.newBusy < s.newMax)
+	limit := s.n
+	if isNew || s.newBusy > 0 || len(s.fresh) > 0 {
+		limit = s.burst
+	}
+	return s.busy < limit && (!isNew || s.newBusy < s.newMax)
 }
 
 func (s *validationSlots) take(isNew bool) {

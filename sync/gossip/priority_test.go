@@ -64,7 +64,7 @@ func granted(ch <-chan func()) bool {
 
 func TestValidationSlotsEstablishedFirst(t *testing.T) {
 	ctx := context.Background()
-	s := newValidationSlots(2, 1)
+	s := newValidationSlots(2, 2, 1)
 	a, b := mustAcquire(t, s, false), mustAcquire(t, s, false)
 	// A new peer's message arrives first, then an established peer's.
 	fresh := acquireAsync(ctx, s, true)
@@ -95,7 +95,7 @@ func TestValidationSlotsEstablishedFirst(t *testing.T) {
 
 func TestValidationSlotsNewPeersShareHalf(t *testing.T) {
 	ctx := context.Background()
-	s := newValidationSlots(4, 2) // new peers: 2 at most
+	s := newValidationSlots(4, 4, 2) // new peers: 2 at most
 	f1, f2 := mustAcquire(t, s, true), mustAcquire(t, s, true)
 	f3 := acquireAsync(ctx, s, true)
 	waitWaiting(t, s, 0, 1)
@@ -125,7 +125,7 @@ func TestValidationSlotsNewPeersShareHalf(t *testing.T) {
 }
 
 func TestValidationSlotsCancelled(t *testing.T) {
-	s := newValidationSlots(1, 1)
+	s := newValidationSlots(1, 1, 1)
 	hold := mustAcquire(t, s, false)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -202,16 +202,70 @@ func TestIsNewByConnectionAge(t *testing.T) {
 }
 
 func TestSlotsFor(t *testing.T) {
-	for _, tc := range []struct{ cores, n, newMax int }{
-		{0, 2, 1},
-		{1, 2, 1},
-		{2, 4, 1},
-		{4, 8, 2},
-		{8, 16, 4},
+	for _, tc := range []struct{ cores, n, burst, newMax int }{
+		{0, 2, 1, 1},
+		{1, 2, 1, 1},
+		{2, 4, 2, 1},
+		{4, 8, 4, 2},
+		{8, 16, 8, 4},
 	} {
 		s := slotsFor(tc.cores)
-		if s.n != tc.n || s.newMax != tc.newMax {
-			t.Errorf("slotsFor(%d) = %d slots, %d for new peers; want %d, %d", tc.cores, s.n, s.newMax, tc.n, tc.newMax)
+		if s.n != tc.n || s.burst != tc.burst || s.newMax != tc.newMax {
+			t.Errorf("slotsFor(%d) = %d slots, %d under a burst, %d for new peers; want %d, %d, %d",
+				tc.cores, s.n, s.burst, s.newMax, tc.n, tc.burst, tc.newMax)
 		}
+	}
+}
+
+// While a new peer's message runs, established peers' messages get only
+// the burst limit's slots; once none is about, all of them.
+func TestValidationSlotsBurstLimit(t *testing.T) {
+	ctx := context.Background()
+	s := newValidationSlots(4, 2, 1)
+	fresh := mustAcquire(t, s, true)
+	e1 := mustAcquire(t, s, false)
+	e2 := acquireAsync(ctx, s, false)
+	waitWaiting(t, s, 1, 0)
+	if granted(e2) || s.busy != 2 {
+		t.Fatalf("with a new peer's message running, %d slots busy and a third granted: want 2 busy, the third waiting", s.busy)
+	}
+	fresh()
+	// The new peer's slot went to the waiting established message, and
+	// the limit is back to 4: two more run at once.
+	r2 := <-e2
+	if r2 == nil {
+		t.Fatal("established acquire failed")
+	}
+	e3, e4 := mustAcquire(t, s, false), mustAcquire(t, s, false)
+	if s.busy != 4 {
+		t.Fatalf("calm: %d slots busy, want 4", s.busy)
+	}
+	// A new peer's message waits while 4 run, and brings the limit back
+	// down: freeing one established slot does not let another in.
+	f2 := acquireAsync(ctx, s, true)
+	waitWaiting(t, s, 0, 1)
+	e5 := acquireAsync(ctx, s, false)
+	waitWaiting(t, s, 1, 1)
+	e1()
+	if granted(e5) || granted(f2) || s.busy != 3 {
+		t.Fatalf("after one of 4 freed with a new peer waiting: busy %d, want 3 and both waiting", s.busy)
+	}
+	for _, rel := range []func(){r2, e3} {
+		rel()
+	}
+	// busy 1 < burst 2: the established message (first in order) runs.
+	r5 := <-e5
+	if r5 == nil {
+		t.Fatal("established acquire failed")
+	}
+	e4()
+	rf := <-f2
+	if rf == nil {
+		t.Fatal("new peer's acquire failed")
+	}
+	rf()
+	r5()
+	if e, f := s.waiting(); e != 0 || f != 0 || s.busy != 0 || s.newBusy != 0 {
+		t.Errorf("after all released: waiting %d, %d; busy %d, %d new; want all 0", e, f, s.busy, s.newBusy)
 	}
 }
