@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -35,9 +36,15 @@ func openBackend(c *cli.Context, command string) (*backend, error) {
 	} else if !errors.Is(err, errNoNode) {
 		return nil, err
 	}
+	// Offline first: a command works before any node has run, and creates
+	// the identity then. Say so, since a mistyped --data-dir does the same.
+	_, statErr := os.Stat(paths.KeyFile())
 	off, err := node.OpenOffline(paths.Dir, "mentormesh "+command, communities(c))
 	if err != nil {
 		return nil, err
+	}
+	if errors.Is(statErr, fs.ErrNotExist) {
+		fmt.Fprintf(c.App.ErrWriter, "mentormesh: no identity in %s yet: created a new one (check --data-dir if you meant another)\n", paths.Dir)
 	}
 	return &backend{Backend: off, close: off.Close}, nil
 }

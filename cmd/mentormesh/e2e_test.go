@@ -311,10 +311,16 @@ func TestOfflineFirst(t *testing.T) {
 	dir := t.TempDir()
 
 	// The note goes to stderr with and without --json.
-	for _, args := range [][]string{{"--name", "Offline"}, {"--bio", "Written on a train.", "--json"}} {
+	// The first command in the empty directory says it created the
+	// identity (a mistyped --data-dir would do the same); the next does not.
+	for i, args := range [][]string{{"--name", "Offline"}, {"--bio", "Written on a train.", "--json"}} {
 		r := h.Run(nil, append([]string{"--data-dir", dir, "profile", "set"}, args...)...)
 		if r.Code != 0 {
 			t.Fatalf("%v", r)
+		}
+		if created := strings.Contains(r.Stderr, "created a new one"); created != (i == 0) {
+			t.Errorf("offline profile set %s: stderr = %q; want the note on a new identity only the first time",
+				strings.Join(args, " "), r.Stderr)
 		}
 		if !strings.Contains(r.Stderr, "published") || !strings.Contains(r.Stderr, "mentormesh run") {
 			t.Errorf("offline profile set %s: stderr = %q, want it to say the profile is published by 'mentormesh run'",
