@@ -106,13 +106,13 @@ func (a *admission) inspect(from peer.ID, rpc *pubsub.RPC) error {
 	return nil
 }
 
-// addrKey returns the budget key of a peer's remote address: the IPv4
-// address, or the IPv6 /64, of its first connection; "" for peers on this
-// host or without an IP address.
 // loopback4 is exempt from per-address budgets, as 127.0.0.1 is from the
 // node's per-address connection limits.
 var loopback4 = netip.AddrFrom4([4]byte{127, 0, 0, 1})
 
+// addrKey returns the budget key of a peer's remote address: the IPv4
+// address, or the IPv6 /64, of its first connection; "" for peers on this
+// host or without an IP address.
 func addrKey(h host.Host, p peer.ID) string {
 	conns := h.Network().ConnsToPeer(p)
 	if len(conns) == 0 {
