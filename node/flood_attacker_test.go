@@ -129,13 +129,19 @@ func (f *flooder) run(ctx context.Context, next func(i int) []byte) { f.runPaced
 
 // runPaced is run with a message every gap at most (none if gap is 0).
 func (f *flooder) runPaced(ctx context.Context, next func(i int) []byte, gap time.Duration) {
+	f.runPacedWhile(ctx, next, gap, nil)
+}
+
+// runPacedWhile is runPaced that also stops once more(sent) is false (more
+// nil: never).
+func (f *flooder) runPacedWhile(ctx context.Context, next func(i int) []byte, gap time.Duration, more func(sent int) bool) {
 	var tick <-chan time.Time
 	if gap > 0 {
 		t := time.NewTicker(gap)
 		defer t.Stop()
 		tick = t.C
 	}
-	for i := 0; ctx.Err() == nil; i++ {
+	for i := 0; ctx.Err() == nil && (more == nil || more(i)); i++ {
 		if tick != nil {
 			select {
 			case <-tick:
