@@ -18,7 +18,6 @@ func runCLI(t *testing.T, dir string, args ...string) (stdout, stderr string, co
 	t.Helper()
 	var out, errOut bytes.Buffer
 	app := newApp(&out, &errOut)
-	app.ExitErrHandler = func(*cli.Context, error) {} // urfave/cli would call os.Exit
 	full := append([]string{"mentormesh", "--data-dir", dir, "--log-level", "error"}, args...)
 	err := app.RunContext(context.Background(), hoistFlags(app, full))
 	var ec cli.ExitCoder

@@ -6,8 +6,6 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
-
-	"github.com/urfave/cli/v2"
 )
 
 // TestCompletionScripts: each shell's script is printed, names the binary,
@@ -41,7 +39,6 @@ func TestCompletionScripts(t *testing.T) {
 	}
 	var out bytes.Buffer
 	app := newApp(&out, &out)
-	app.ExitErrHandler = func(*cli.Context, error) {} // report, do not os.Exit
 	err := app.RunContext(context.Background(), []string{"mentormesh", "completion", "tcsh"})
 	if err == nil || !strings.Contains(err.Error(), "want bash, zsh or fish") {
 		t.Errorf("completion tcsh: err = %v, want a clear refusal", err)

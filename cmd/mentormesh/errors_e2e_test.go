@@ -117,13 +117,13 @@ func TestErrorMessages(t *testing.T) {
 			name: "a mistyped command",
 			args: []string{"profil", "show"},
 			code: 2,
-			want: []string{`mentormesh has no command "profil". Did you mean "profile"?`, "mentormesh --help"},
+			want: []string{`mentormesh: no command "profil". Did you mean "profile"?`, "mentormesh --help"},
 		},
 		{
 			name: "a mistyped subcommand",
 			args: []string{"pair", "acept", "0123456789abcdef0123456789abcdef"},
 			code: 2,
-			want: []string{`mentormesh pair has no command "acept". Did you mean "accept"?`, "mentormesh pair --help"},
+			want: []string{`mentormesh: pair has no command "acept". Did you mean "accept"?`, "mentormesh pair --help"},
 		},
 		{
 			name:  "resource list in a community not joined",
@@ -155,6 +155,9 @@ func TestErrorMessages(t *testing.T) {
 					want = strconv.Itoa(tt.code)
 				}
 				t.Errorf("exit code %d, want %s\n%v", r.Code, want, r)
+			}
+			if !strings.Contains(r.Stderr, "mentormesh: ") {
+				t.Errorf("stderr = %q, want the error after the program's name (\"mentormesh: \")", r.Stderr)
 			}
 			for _, w := range tt.want {
 				if !strings.Contains(r.Stderr, w) {

@@ -121,6 +121,10 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		addGlobalFlags(c)
 	}
 	app.OnUsageError = onUsageError(&cli.Command{Name: "", HelpName: "mentormesh", Flags: app.Flags})
+	// Every error, cli.Exit's included, goes back to main, which prints it
+	// with the program's name and exits with its code. urfave/cli's own
+	// handler printed exit errors bare and called os.Exit itself.
+	app.ExitErrHandler = func(*cli.Context, error) {}
 	app.Action = unknownCommand(cli.ShowAppHelp)
 	return app
 }

@@ -73,7 +73,11 @@ func unknownCommand(show cli.ActionFunc) cli.ActionFunc {
 				group = c.Command.HelpName
 			}
 		}
-		msg := fmt.Sprintf("%s has no command %q", group, c.Args().First())
+		// main puts "mentormesh: " before the message.
+		msg := fmt.Sprintf("no command %q", c.Args().First())
+		if sub := strings.TrimPrefix(group, "mentormesh "); sub != group {
+			msg = fmt.Sprintf("%s has no command %q", sub, c.Args().First())
+		}
 		if s := cli.SuggestCommand(cmds, c.Args().First()); s != "" && !strings.Contains(s, `""`) {
 			msg += ". " + s
 		}
