@@ -102,6 +102,19 @@ func loadMembership(p Paths, initial []string, add bool) (*membership, error) {
 	return m, nil
 }
 
+// InitCommunities records the communities of a data directory that
+// mentormesh init creates or finds: a new one starts in communities (or
+// DefaultCommunity if none are given); an existing one joins those not in
+// its list yet, as a node started with --community does. It returns the
+// list.
+func InitCommunities(p Paths, communities []string) ([]string, error) {
+	m, err := loadMembership(p, communities, true)
+	if err != nil {
+		return nil, err
+	}
+	return m.list(), nil
+}
+
 func readCommunities(path string) ([]string, error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"errors"
+	"fmt"
 	"io"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -11,7 +14,7 @@ import (
 func initCommand() *cli.Command {
 	return &cli.Command{
 		Name:     "init",
-		Usage:    "create the data directory and this node's identity (idempotent)",
+		Usage:    "create the data directory and this node's identity (idempotent); --community sets the communities to join",
 		Category: "node",
 		Flags:    []cli.Flag{jsonFlag},
 		Action: func(c *cli.Context) error {
@@ -27,14 +30,28 @@ func initCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			out := map[string]any{"peer_id": res.PeerID.String(), "data_dir": res.DataDir, "created": res.Created}
+			join := globalSlice(c, "community")
+			if len(join) > 0 {
+				// The running node owns the list; it joins through its API.
+				if _, err := dialNode(c.Context, p); err == nil {
+					return cli.Exit(fmt.Sprintf("a node is running on %s: join communities with 'mentormesh community join NAME'", p.Dir), 1)
+				} else if !errors.Is(err, errNoNode) {
+					return err
+				}
+			}
+			communities, err := node.InitCommunities(p, join)
+			if err != nil {
+				return err
+			}
+			out := map[string]any{"peer_id": res.PeerID.String(), "data_dir": res.DataDir, "created": res.Created, "communities": communities}
 			return emit(c, out, func(w io.Writer) {
 				if res.Created {
 					printf(w, "Created a new identity.\n")
 				} else {
 					printf(w, "Already initialised.\n")
 				}
-				printf(w, "peer ID:  %s\ndata dir: %s\n\nStart the node with: mentormesh run\n", res.PeerID, res.DataDir)
+				printf(w, "peer ID:     %s\ndata dir:    %s\ncommunities: %s\n\nStart the node with: mentormesh run\n",
+					res.PeerID, res.DataDir, strings.Join(communities, ", "))
 			})
 		},
 	}

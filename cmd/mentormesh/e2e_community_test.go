@@ -133,3 +133,44 @@ func TestCommunityJoinListLeave(t *testing.T) {
 		return nil
 	})
 }
+
+// TestInitCommunities checks that init --community sets a new data
+// directory's communities (as run --community does), adds to an existing
+// one's, and refuses while a node runs (the node owns the list).
+func TestInitCommunities(t *testing.T) {
+	t.Parallel()
+	h := harness.New(t, bin)
+	dir := t.TempDir()
+	var res struct {
+		Created     bool     `json:"created"`
+		Communities []string `json:"communities"`
+	}
+	h.MustRunJSON(&res, nil, "--data-dir", dir, "init", "--community", "circle-a", "--community", "circle-b", "--json")
+	if !res.Created || !slices.Equal(res.Communities, []string{"circle-a", "circle-b"}) {
+		t.Fatalf("init --community circle-a --community circle-b = %+v, want created, in circle-a and circle-b only", res)
+	}
+	h.MustRunJSON(&res, nil, "--data-dir", dir, "init", "--community", "circle-c", "--json")
+	if res.Created || !slices.Equal(res.Communities, []string{"circle-a", "circle-b", "circle-c"}) {
+		t.Fatalf("init --community circle-c again = %+v, want not created, circle-c added", res)
+	}
+	var l communityListJSON
+	h.MustRunJSON(&l, nil, "--data-dir", dir, "community", "list", "--json")
+	if !slices.Equal(l.names(), []string{"circle-a", "circle-b", "circle-c"}) || !l.Communities[0].Default {
+		t.Fatalf("community list after init = %+v, want circle-a (default), circle-b, circle-c", l)
+	}
+
+	n := h.StartNode(dir)
+	r := h.RunTimeout(failFast, nil, "--data-dir", dir, "init", "--community", "circle-d")
+	if r.Code != 1 || !strings.Contains(r.Stderr, "community join") {
+		t.Errorf("init --community while a node runs: %v, want exit 1 pointing to 'community join'", r)
+	}
+	n.MustCLIJSON(&l, "community", "list", "--json")
+	if slices.Contains(l.names(), "circle-d") {
+		t.Errorf("the refused init joined circle-d: %v", l.names())
+	}
+	// Without --community, init only reports.
+	h.MustRunJSON(&res, nil, "--data-dir", dir, "init", "--json")
+	if !slices.Equal(res.Communities, []string{"circle-a", "circle-b", "circle-c"}) {
+		t.Errorf("init with a node running = %+v, want the three communities", res)
+	}
+}
