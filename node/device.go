@@ -273,7 +273,10 @@ func (s deviceStore) List(ctx context.Context, q store.Query, fn func(*record.Re
 // is shared with the ingest pipeline.
 func (l *Local) watchDevices(ctx context.Context, linked *linkedDevice) error {
 	l.dev = newDevices(linked)
-	l.dev.onRevoke = l.dirs.reset
+	l.dev.onRevoke = func() {
+		l.dirs.reset()
+		l.resources.reset()
+	}
 	if err := l.dev.load(ctx, l.store); err != nil {
 		return err
 	}

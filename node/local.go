@@ -49,6 +49,8 @@ type Local struct {
 	events *hub
 	// dirs are the profile directories for matching and statistics.
 	dirs profileDirs
+	// resources caches the resource sets that list and search read.
+	resources resourceCache
 	// dev is the multi-device state (device.go); nil only in tests that
 	// build a Local by hand.
 	dev *devices

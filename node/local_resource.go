@@ -220,17 +220,22 @@ func (l *Local) findResources(ctx context.Context, community string, ref resourc
 		}
 		return []*record.Record{rec}, nil
 	}
-	// IDs are random, so the one resource with this ID is found by
-	// scanning the community's resources (no index by key alone).
-	var out []*record.Record
-	err := l.store.List(ctx, store.Query{Community: community, Kind: mentorship.KindResource}, func(rec *record.Record) error {
-		if rec.Key == ref.id && !rec.Expired(now) {
-			out = append(out, rec)
-		}
-		return nil
-	})
+	// The store has no index by key alone; the cached resource set has one
+	// (built by scanning the community's resources).
+	lib, err := l.cachedResourceLibrary(ctx, community)
 	if err != nil {
-		return nil, fmt.Errorf("reading resources: %w", err)
+		return nil, err
+	}
+	var out []*record.Record
+	for _, a := range lib.byID[ref.id] {
+		rec, err := l.store.Current(ctx, record.Addr{Community: community, Author: a, Kind: mentorship.KindResource, Key: ref.id})
+		if errors.Is(err, store.ErrNotFound) || err == nil && rec.Expired(now) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading resource: %w", err)
+		}
+		out = append(out, rec)
 	}
 	return out, nil
 }

@@ -3,6 +3,7 @@ package node
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -61,7 +62,7 @@ func (l *Local) Resources(ctx context.Context, q api.ResourceQuery) (api.Resourc
 	if q.Limit < 0 {
 		return api.ResourceList{}, api.BadRequest("limit must be 0 (no limit) or more")
 	}
-	lib, err := l.resourceLibrary(ctx, community, (*record.Author)(mq.Author))
+	lib, err := l.cachedResourceLibrary(ctx, community)
 	if err != nil {
 		return api.ResourceList{}, err
 	}
@@ -89,15 +90,25 @@ type resourceSet struct {
 	entries  []mentorship.ResourceEntry
 	versions map[resourceKey]uint64
 	mine     map[resourceKey]bool // endorsed by this node's user
+	// endorsers are the authors of each resource's counted endorsements.
+	endorsers map[resourceKey][]record.Author
+	// byID are the authors of the unexpired resource records (deleted and
+	// blocked ones included) under each resource ID.
+	byID map[string][]record.Author
 }
 
-// resourceLibrary gathers the live resources of community (of one author
-// if author is not nil) with their endorsement counts.
-func (l *Local) resourceLibrary(ctx context.Context, community string, author *record.Author) (resourceSet, error) {
-	lib := resourceSet{versions: map[resourceKey]uint64{}}
-	now := time.Now()
-	err := l.store.List(ctx, store.Query{Community: community, Kind: mentorship.KindResource, Author: author}, func(rec *record.Record) error {
-		if rec.Deleted || rec.Expired(now) || l.blocked(rec.Author) {
+// resourceLibrary gathers the live resources of community, as of now,
+// with their endorsement counts (local_resource_cache.go keeps them), and
+// the earliest expiry among the records that went into them.
+func (l *Local) resourceLibrary(ctx context.Context, community string, now time.Time) (lib resourceSet, expires time.Time, err error) {
+	lib = resourceSet{versions: map[resourceKey]uint64{}, byID: map[string][]record.Author{}}
+	err = l.store.List(ctx, store.Query{Community: community, Kind: mentorship.KindResource}, func(rec *record.Record) error {
+		if rec.Expired(now) {
+			return nil
+		}
+		expires = earlier(expires, rec.Expires)
+		lib.byID[rec.Key] = append(lib.byID[rec.Key], rec.Author)
+		if rec.Deleted || l.blocked(rec.Author) {
 			return nil
 		}
 		r, err := mentorship.DecodeResource(rec.Payload)
@@ -109,27 +120,28 @@ func (l *Local) resourceLibrary(ctx context.Context, community string, author *r
 		return nil
 	})
 	if err != nil {
-		return lib, fmt.Errorf("reading resources: %w", err)
+		return lib, expires, fmt.Errorf("reading resources: %w", err)
 	}
-	counts, mine, err := l.endorsementCounts(ctx, community)
+	endorsers, mine, endorsementsExpire, err := l.endorsements(ctx, community, now)
 	if err != nil {
-		return lib, err
+		return lib, expires, err
 	}
+	expires = earlier(expires, endorsementsExpire)
 	for i := range lib.entries {
 		e := &lib.entries[i]
-		e.Endorsements = counts[resourceKey{record.Author(e.Author), e.ID}]
+		e.Endorsements = len(endorsers[resourceKey{record.Author(e.Author), e.ID}])
 	}
-	lib.mine = mine
-	return lib, nil
+	lib.mine, lib.endorsers = mine, endorsers
+	return lib, expires, nil
 }
 
-// endorsementCounts counts the live endorsements in community per
-// endorsed resource, leaving out endorsements of one's own resource (the
-// key names the resource's author; a writer that endorses itself is not
-// counted). mine marks those of this node's user.
-func (l *Local) endorsementCounts(ctx context.Context, community string) (counts map[resourceKey]int, mine map[resourceKey]bool, err error) {
-	counts, mine = map[resourceKey]int{}, map[resourceKey]bool{}
-	now := time.Now()
+// endorsements lists the authors of the live endorsements in community
+// per endorsed resource, as of now, leaving out endorsements of one's own
+// resource (the key names the resource's author; a writer that endorses
+// itself is not counted) and those of blocked peers. mine marks those of
+// this node's user; expires is the earliest expiry among them.
+func (l *Local) endorsements(ctx context.Context, community string, now time.Time) (endorsers map[resourceKey][]record.Author, mine map[resourceKey]bool, expires time.Time, err error) {
+	endorsers, mine = map[resourceKey][]record.Author{}, map[resourceKey]bool{}
 	err = l.store.List(ctx, store.Query{Community: community, Kind: mentorship.KindEndorsement}, func(rec *record.Record) error {
 		if rec.Deleted || rec.Expired(now) {
 			return nil
@@ -138,17 +150,18 @@ func (l *Local) endorsementCounts(ctx context.Context, community string) (counts
 		if err != nil || record.Author(author) == rec.Author || l.blocked(rec.Author) {
 			return nil
 		}
+		expires = earlier(expires, rec.Expires)
 		k := resourceKey{author, id}
-		counts[k]++
+		endorsers[k] = append(endorsers[k], rec.Author)
 		if rec.Author == l.author {
 			mine[k] = true
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("reading endorsements: %w", err)
+		return nil, nil, time.Time{}, fmt.Errorf("reading endorsements: %w", err)
 	}
-	return counts, mine, nil
+	return endorsers, mine, expires, nil
 }
 
 // resourceDetail is the view of a live resource with its endorsers.
@@ -159,15 +172,26 @@ func (l *Local) resourceDetail(ctx context.Context, rec *record.Record) (api.Res
 		return api.ResourceDetail{}, err
 	}
 	d := api.ResourceDetail{Resource: v, Endorsers: []api.Endorser{}}
+	lib, err := l.cachedResourceLibrary(ctx, rec.Community)
+	if err != nil {
+		return api.ResourceDetail{}, err
+	}
 	key := mentorship.EndorsementKey(rec.Author, rec.Key)
 	now := time.Now()
-	err = l.store.List(ctx, store.Query{Community: rec.Community, Kind: mentorship.KindEndorsement}, func(e *record.Record) error {
-		if e.Key != key || e.Deleted || e.Expired(now) || e.Author == rec.Author || l.blocked(e.Author) {
-			return nil
+	for _, a := range lib.endorsers[resourceKey{rec.Author, rec.Key}] {
+		e, err := l.store.Current(ctx, record.Addr{Community: rec.Community, Author: a, Kind: mentorship.KindEndorsement, Key: key})
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return api.ResourceDetail{}, fmt.Errorf("reading endorsements: %w", err)
+		}
+		if e.Deleted || e.Expired(now) || l.blocked(e.Author) {
+			continue
 		}
 		end, err := mentorship.DecodeEndorsement(e.Payload)
 		if err != nil {
-			return nil
+			continue
 		}
 		d.Endorsers = append(d.Endorsers, api.Endorser{
 			PeerID: e.Author.String(), Name: l.resourceAuthorName(ctx, rec.Community, e.Author, names),
@@ -176,13 +200,8 @@ func (l *Local) resourceDetail(ctx context.Context, rec *record.Record) (api.Res
 		if e.Author == l.author {
 			d.EndorsedByMe = true
 		}
-		return nil
-	})
-	if err != nil {
-		return api.ResourceDetail{}, fmt.Errorf("reading endorsements: %w", err)
 	}
-	// List returns them in address order (by endorser key); show the
-	// oldest first, ties by peer ID.
+	// The oldest first, ties by peer ID.
 	sortEndorsers(d.Endorsers)
 	d.Endorsements = len(d.Endorsers)
 	return d, nil

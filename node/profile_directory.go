@@ -230,7 +230,8 @@ func (l *Local) profileDirectory(ctx context.Context, community string) (*profil
 }
 
 // observedStore is the store as Local and the ingest pipeline use it: it
-// tells the profile directories about every record it makes current.
+// tells the profile directories and the resource cache about every record
+// it makes current.
 type observedStore struct {
 	store.Store
 	applied func(*record.Record)
@@ -261,8 +262,12 @@ func (s observedStore) ApplyBatch(ctx context.Context, recs []*record.Record) ([
 	return applied, err
 }
 
-// observeStore routes l's store through the directories' hook. Call it once,
-// before the store is shared with the ingest pipeline.
+// observeStore routes l's store through the directories' and the resource
+// cache's hook. Call it once, before the store is shared with the ingest
+// pipeline.
 func (l *Local) observeStore() {
-	l.store = observedStore{Store: l.store, applied: l.dirs.applied}
+	l.store = observedStore{Store: l.store, applied: func(rec *record.Record) {
+		l.dirs.applied(rec)
+		l.resources.applied(rec)
+	}}
 }

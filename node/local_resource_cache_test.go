@@ -1,0 +1,118 @@
+package node
+
+import (
+	"context"
+	"crypto/ed25519"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/mentormesh/mentormesh/mentorship"
+	"github.com/mentormesh/mentormesh/node/api"
+	"github.com/mentormesh/mentormesh/store"
+	"github.com/mentormesh/mentormesh/sync/record"
+)
+
+// TestResourceListCache checks that resource list and search, which read
+// a cached copy of the community's resources (and show, its endorsers),
+// see every change the cache depends on: a local write, a record from a
+// peer, an endorsement, a block and its undoing, and a record's expiry.
+func TestResourceListCache(t *testing.T) {
+	ctx := context.Background()
+	ada, bo := openResourceTestLocal(t, "Ada"), openResourceTestLocal(t, "Bo")
+	titles := func(l *Local) []string {
+		t.Helper()
+		list, err := l.Resources(ctx, api.ResourceQuery{})
+		if err != nil {
+			t.Fatalf("Resources: %v", err)
+		}
+		var out []string
+		for _, r := range list.Resources {
+			out = append(out, r.Title)
+		}
+		slices.Sort(out)
+		return out
+	}
+	want := func(l *Local, what string, titles0 ...string) {
+		t.Helper()
+		if got := titles(l); !slices.Equal(got, titles0) {
+			t.Errorf("%s: resources %q, want %q", what, got, titles0)
+		}
+	}
+
+	want(ada, "empty library")
+	guide, err := ada.AddResource(ctx, resourceGuideInput("Consent handbook"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want(ada, "after a local write", "Consent handbook")
+
+	// A record from a peer, applied as ingest applies it.
+	if _, err := bo.AddResource(ctx, resourceGuideInput("Rounds explained")); err != nil {
+		t.Fatal(err)
+	}
+	resourceReplicate(t, bo, ada)
+	want(ada, "after a peer's resource arrived", "Consent handbook", "Rounds explained")
+
+	resourceReplicate(t, ada, bo)
+	if _, err := bo.EndorseResource(ctx, guide.ID, api.EndorseInput{}); err != nil {
+		t.Fatal(err)
+	}
+	resourceReplicate(t, bo, ada)
+	list, err := ada.Resources(ctx, api.ResourceQuery{Text: "consent"})
+	if err != nil || len(list.Resources) != 1 || list.Resources[0].Endorsements != 1 {
+		t.Errorf("search after an endorsement arrived = %+v, %v; want the handbook with 1 endorsement", list, err)
+	}
+
+	d, err := ada.Resource(ctx, guide.ID, "")
+	if err != nil || d.Endorsements != 1 || len(d.Endorsers) != 1 || d.Endorsers[0].PeerID != bo.author.String() {
+		t.Errorf("show after an endorsement arrived = %+v, %v; want Bo as the one endorser", d, err)
+	}
+
+	if _, err := ada.Block(ctx, api.BlockInput{PeerID: bo.author.String()}); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := ada.Resource(ctx, guide.ID, ""); err != nil || d.Endorsements != 0 || len(d.Endorsers) != 0 {
+		t.Errorf("show after blocking the endorser = %+v, %v; want no endorser", d, err)
+	}
+	want(ada, "after blocking Bo", "Consent handbook")
+	list, err = ada.Resources(ctx, api.ResourceQuery{Text: "consent"})
+	if err != nil || len(list.Resources) != 1 || list.Resources[0].Endorsements != 0 {
+		t.Errorf("search after blocking the endorser = %+v, %v; want the handbook with 0 endorsements", list, err)
+	}
+	if err := ada.Unblock(ctx, bo.author.String()); err != nil {
+		t.Fatal(err)
+	}
+	want(ada, "after unblocking Bo", "Consent handbook", "Rounds explained")
+
+	// A record that stops counting soon: gone once it has expired, with
+	// nothing else changing.
+	_, key, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload, err := mentorship.Resource{Type: mentorship.ResourceGuide, Title: "Short-lived notes", URL: "https://example.org/notes"}.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	expires := time.Now().Add(time.Second)
+	rec, err := record.Sign(key, record.Body{Community: resourceTestCommunity, Author: record.Author(key.Public().(ed25519.PublicKey)),
+		Kind: mentorship.KindResource, Key: mentorship.NewResourceID(), Version: 1, Timestamp: record.Now(), Expires: expires, Payload: payload})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ada.store.Apply(ctx, rec, store.ApplyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	want(ada, "before the record expires", "Consent handbook", "Rounds explained", "Short-lived notes")
+	deadline := time.Now().Add(10 * time.Second)
+	for slices.Contains(titles(ada), "Short-lived notes") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the expired resource is still listed %v after its expiry", time.Since(expires).Round(time.Millisecond))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if time.Now().Before(expires) {
+		t.Errorf("the resource left the list before it expired")
+	}
+}
