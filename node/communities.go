@@ -102,13 +102,37 @@ func loadMembership(p Paths, initial []string, add bool) (*membership, error) {
 	return m, nil
 }
 
-// InitCommunities records the communities of a data directory that
-// mentormesh init creates or finds: a new one starts in communities (or
-// DefaultCommunity if none are given); an existing one joins those not in
-// its list yet, as a node started with --community does. It returns the
-// list.
-func InitCommunities(p Paths, communities []string) ([]string, error) {
-	m, err := loadMembership(p, communities, true)
+// InitCommunities returns the communities of a data directory for
+// mentormesh init, after joining join: a new data directory starts in
+// join, an existing one adds those it lacks, as a node started with
+// --community does. With nothing to add it writes nothing (a directory
+// without a list reports the one a node would start with). Adding takes
+// the data directory's lock, since the process holding it (a running
+// node) owns the list: while another holds it, the error is a
+// *LockedError.
+func InitCommunities(p Paths, join []string) ([]string, error) {
+	for _, c := range join {
+		if err := record.CheckCommunity(c); err != nil {
+			return nil, fmt.Errorf("--community: %w", err)
+		}
+	}
+	stored, err := readCommunities(p.CommunitiesFile())
+	switch {
+	case errors.Is(err, errNoCommunityList):
+		if len(join) == 0 {
+			return []string{DefaultCommunity}, nil
+		}
+	case err != nil:
+		return nil, err
+	case !slices.ContainsFunc(join, func(c string) bool { return !slices.Contains(stored, c) }):
+		return stored, nil
+	}
+	lock, err := lockDir(p, "mentormesh init")
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = lock.unlock() }()
+	m, err := loadMembership(p, join, true)
 	if err != nil {
 		return nil, err
 	}

@@ -129,7 +129,9 @@ type devices struct {
 	// revoked holds, for each revoked device, the communities whose
 	// current device record revokes it.
 	revoked map[devicePair]map[string]struct{}
-	// onRevoke is called (outside the lock) when a device becomes revoked.
+	// onRevoke is called (outside the lock) when a device becomes revoked,
+	// or is no longer revoked: the records it signed leave or rejoin every
+	// view.
 	onRevoke func()
 }
 
@@ -186,7 +188,7 @@ func (d *devices) note(rec *record.Record) {
 	_, is := d.revoked[p]
 	onRevoke := d.onRevoke
 	d.mu.Unlock()
-	if !was && is && onRevoke != nil {
+	if was != is && onRevoke != nil {
 		onRevoke()
 	}
 }

@@ -54,7 +54,7 @@ func TestDeviceStoreHidesRevoked(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !d.isRevoked(author, device) || resets != 1 {
-		t.Fatalf("after the revocation: revoked %v, directory resets %d; want true, 1", d.isRevoked(author, device), resets)
+		t.Fatalf("after the revocation: revoked %v, view resets %d; want true, 1", d.isRevoked(author, device), resets)
 	}
 	if _, err := s.Current(ctx, prof.Addr()); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("Current of the revoked device's record = %v, want %v", err, store.ErrNotFound)
@@ -90,5 +90,10 @@ func TestDeviceStoreHidesRevoked(t *testing.T) {
 	}
 	if d.isRevoked(author, device) || fresh.isRevoked(author, device) {
 		t.Fatalf("after a newer linked version: revoked %v (live), %v (loaded); want false, false", d.isRevoked(author, device), fresh.isRevoked(author, device))
+	}
+	// The device's records are visible again: the views built without
+	// them (profile directories, kept resource sets) must be dropped too.
+	if resets != 2 {
+		t.Errorf("after the un-revocation: view resets %d, want 2", resets)
 	}
 }

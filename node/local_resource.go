@@ -366,19 +366,13 @@ func (l *Local) authorLabel(ctx context.Context, community string, author record
 // (article, guide, event...). Types added by later versions count as
 // "other".
 func (l *Local) resourceCounts(ctx context.Context, community string) (map[string]int, error) {
-	counts := map[string]int{}
-	now := time.Now()
-	err := l.store.List(ctx, store.Query{Community: community, Kind: mentorship.KindResource}, func(rec *record.Record) error {
-		if rec.Deleted || rec.Expired(now) || l.blocked(rec.Author) {
-			return nil
-		}
-		if r, err := mentorship.DecodeResource(rec.Payload); err == nil {
-			counts[r.Type.String()]++
-		}
-		return nil
-	})
+	lib, err := l.cachedResourceLibrary(ctx, community)
 	if err != nil {
-		return nil, fmt.Errorf("counting resources: %w", err)
+		return nil, err
+	}
+	counts := map[string]int{}
+	for i := range lib.entries {
+		counts[lib.entries[i].Resource.Type.String()]++
 	}
 	return counts, nil
 }

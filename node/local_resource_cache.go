@@ -34,6 +34,18 @@ type resourceCache struct {
 	changes map[string]uint64
 	epoch   uint64
 	sets    map[string]*cachedResources
+	// scans are the scans in progress, per community: callers that need
+	// the same set wait for it rather than scan too.
+	scans map[string]*resourceScan
+}
+
+// resourceScan is a scan in progress; set and err are written before done
+// closes.
+type resourceScan struct {
+	stamp resourceStamp
+	done  chan struct{}
+	set   resourceSet
+	err   error
 }
 
 // cachedResources is one community's set and what it was built from.
@@ -76,49 +88,68 @@ func (c *resourceCache) stamp(community string, modGen uint64) resourceStamp {
 	return resourceStamp{changes: c.changes[community], epoch: c.epoch, modGen: modGen}
 }
 
-// get returns community's set if it was built at stamp and nothing in it
-// has expired by now. The set is shared: callers must not modify it.
-func (c *resourceCache) get(community string, stamp resourceStamp, now time.Time) (resourceSet, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	cr := c.sets[community]
-	if cr == nil || cr.stamp != stamp || !cr.expires.IsZero() && !cr.expires.After(now) {
-		return resourceSet{}, false
+// lookup returns community's set if it was built at stamp and nothing in
+// it has expired by now; otherwise the scan in progress for stamp, or a new
+// one that the caller must run and finish. The caller holds c.mu.
+func (c *resourceCache) lookup(community string, stamp resourceStamp, now time.Time) (set resourceSet, ok bool, sc *resourceScan, run bool) {
+	if cr := c.sets[community]; cr != nil && cr.stamp == stamp && (cr.expires.IsZero() || cr.expires.After(now)) {
+		return cr.set, true, nil, false
 	}
-	return cr.set, true
+	if sc := c.scans[community]; sc != nil && sc.stamp == stamp {
+		return resourceSet{}, false, sc, false
+	}
+	if c.scans == nil {
+		c.scans = map[string]*resourceScan{}
+	}
+	sc = &resourceScan{stamp: stamp, done: make(chan struct{})}
+	c.scans[community] = sc
+	return resourceSet{}, false, sc, true
 }
 
-// put keeps set, built from a scan that started at stamp, unless a newer
-// one is already kept.
-func (c *resourceCache) put(community string, stamp resourceStamp, expires time.Time, set resourceSet) {
+// finish records the result of sc and wakes its waiters. The set is kept
+// unless the cache was reset or a record was applied in the community
+// since the scan started: such a set would never be used.
+func (c *resourceCache) finish(community string, sc *resourceScan, expires time.Time) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if stamp.epoch != c.epoch {
-		return // reset during the scan
+	if c.scans[community] == sc {
+		delete(c.scans, community)
 	}
-	if c.sets == nil {
-		c.sets = map[string]*cachedResources{}
+	if sc.err == nil && sc.stamp.epoch == c.epoch && sc.stamp.changes == c.changes[community] {
+		if c.sets == nil {
+			c.sets = map[string]*cachedResources{}
+		}
+		c.sets[community] = &cachedResources{stamp: sc.stamp, expires: expires, set: sc.set}
 	}
-	if old := c.sets[community]; old != nil && old.stamp.changes > stamp.changes {
-		return
-	}
-	c.sets[community] = &cachedResources{stamp: stamp, expires: expires, set: set}
+	c.mu.Unlock()
+	close(sc.done)
 }
 
 // cachedResourceLibrary returns community's live resources with their
-// endorsement counts, from the cache or a new scan.
+// endorsement counts, from the cache or a scan (one at a time per
+// community and stamp). The set is shared: callers must not modify it.
 func (l *Local) cachedResourceLibrary(ctx context.Context, community string) (resourceSet, error) {
-	stamp := l.resources.stamp(community, l.mod.generation())
+	c := &l.resources
+	stamp := c.stamp(community, l.mod.generation())
 	now := time.Now()
-	if set, ok := l.resources.get(community, stamp, now); ok {
+	c.mu.Lock()
+	set, ok, sc, run := c.lookup(community, stamp, now)
+	c.mu.Unlock()
+	switch {
+	case ok:
 		return set, nil
+	case run:
+		// Not cancelled with this caller: others may wait for it.
+		var expires time.Time
+		sc.set, expires, sc.err = l.resourceLibrary(context.WithoutCancel(ctx), community, now)
+		c.finish(community, sc, expires)
+	default:
+		select {
+		case <-sc.done:
+		case <-ctx.Done():
+			return resourceSet{}, ctx.Err()
+		}
 	}
-	set, expires, err := l.resourceLibrary(ctx, community, now)
-	if err != nil {
-		return resourceSet{}, err
-	}
-	l.resources.put(community, stamp, expires, set)
-	return set, nil
+	return sc.set, sc.err
 }
 
 // earlier returns the earlier of a and b, a zero time counting as none.

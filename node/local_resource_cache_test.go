@@ -3,7 +3,9 @@ package node
 import (
 	"context"
 	"crypto/ed25519"
+	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -116,5 +118,61 @@ func TestResourceListCache(t *testing.T) {
 	}
 	if time.Now().Before(expires) {
 		t.Errorf("the resource left the list before it expired")
+	}
+}
+
+// TestResourceListCacheConcurrent lists resources from several goroutines
+// while a peer's resources arrive (run it with -race): no list may fail,
+// and once the writes are done every list shows them all.
+func TestResourceListCacheConcurrent(t *testing.T) {
+	ctx := context.Background()
+	ada, bo := openResourceTestLocal(t, "Ada"), openResourceTestLocal(t, "Bo")
+	const n = 40
+	for i := range n {
+		if _, err := bo.AddResource(ctx, resourceGuideInput(fmt.Sprintf("Guide %02d", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var recs []*record.Record
+	if err := bo.store.List(ctx, store.Query{Community: resourceTestCommunity, Kind: mentorship.KindResource}, func(rec *record.Record) error {
+		recs = append(recs, rec)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	errs := make(chan error, 8)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if _, err := ada.Resources(ctx, api.ResourceQuery{Text: "guide"}); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	for _, rec := range recs {
+		if _, err := ada.store.Apply(ctx, rec, store.ApplyOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(stop)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("Resources during the writes: %v", err)
+	}
+	list, err := ada.Resources(ctx, api.ResourceQuery{})
+	if err != nil || len(list.Resources) != n {
+		t.Fatalf("Resources after the writes = %d resources, %v; want %d", len(list.Resources), err, n)
 	}
 }

@@ -223,7 +223,8 @@ func (l *Local) resourceView(ctx context.Context, rec *record.Record, names map[
 }
 
 func resourceViewOf(community string, k resourceKey, r mentorship.Resource, version uint64, updated time.Time) api.Resource {
-	tags := r.Tags
+	// A copy: r may be the kept set's (local_resource_cache.go).
+	tags := slices.Clone(r.Tags)
 	if tags == nil {
 		tags = []string{}
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/mentormesh/mentormesh/node"
+	"github.com/mentormesh/mentormesh/sync/record"
 )
 
 func initCommand() *cli.Command {
@@ -26,20 +27,28 @@ func initCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			join := globalSlice(c, "community")
+			for _, name := range join {
+				// Before the identity is created, so a typo creates nothing.
+				if err := record.CheckCommunity(name); err != nil {
+					return fmt.Errorf("--community: %w", err)
+				}
+			}
 			res, err := node.Init(p)
 			if err != nil {
 				return err
 			}
-			join := globalSlice(c, "community")
-			if len(join) > 0 {
-				// The running node owns the list; it joins through its API.
-				if _, err := dialNode(c.Context, p); err == nil {
-					return cli.Exit(fmt.Sprintf("a node is running on %s: join communities with 'mentormesh community join NAME'", p.Dir), 1)
-				} else if !errors.Is(err, errNoNode) {
-					return err
-				}
-			}
 			communities, err := node.InitCommunities(p, join)
+			var locked *node.LockedError
+			if errors.As(err, &locked) {
+				// The running node owns the list; it joins through its API.
+				who := "another mentormesh process"
+				if locked.Holder.PID > 0 {
+					who = fmt.Sprintf("process %d (%s)", locked.Holder.PID, locked.Holder.Command)
+				}
+				return cli.Exit(fmt.Sprintf("%s is in use by %s, which owns its list of communities: "+
+					"join with 'mentormesh community join NAME' instead", p.Dir, who), 1)
+			}
 			if err != nil {
 				return err
 			}

@@ -1,7 +1,11 @@
 package main_test
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -135,16 +139,39 @@ func TestCommunityJoinListLeave(t *testing.T) {
 }
 
 // TestInitCommunities checks that init --community sets a new data
-// directory's communities (as run --community does), adds to an existing
-// one's, and refuses while a node runs (the node owns the list).
+// directory's communities (as run --community does) and adds to an
+// existing one's; that a plain init writes no list (so a later run
+// --community starts in those only); that a bad name creates nothing; and
+// that while a node runs, init may name communities already joined but
+// is refused others (the node owns the list).
 func TestInitCommunities(t *testing.T) {
 	t.Parallel()
 	h := harness.New(t, bin)
-	dir := t.TempDir()
-	var res struct {
+	type initJSON struct {
 		Created     bool     `json:"created"`
 		Communities []string `json:"communities"`
 	}
+
+	plain := t.TempDir()
+	var res initJSON
+	h.MustRunJSON(&res, nil, "--data-dir", plain, "init", "--json")
+	if !res.Created || !slices.Equal(res.Communities, []string{community}) {
+		t.Errorf("plain init = %+v, want created, in %s", res, community)
+	}
+	if _, err := os.Stat(filepath.Join(plain, "communities.json")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("plain init wrote communities.json (%v): a later run --community would also join %s", err, community)
+	}
+
+	bad := t.TempDir()
+	r := h.RunTimeout(failFast, nil, "--data-dir", bad, "init", "--community", "Bad Name")
+	if r.Code == 0 || !strings.Contains(r.Stderr, "--community") {
+		t.Errorf("init --community 'Bad Name': %v, want a refusal naming --community", r)
+	}
+	if entries, _ := os.ReadDir(bad); len(entries) != 0 {
+		t.Errorf("the refused init left %d file(s) in the data directory, want none", len(entries))
+	}
+
+	dir := t.TempDir()
 	h.MustRunJSON(&res, nil, "--data-dir", dir, "init", "--community", "circle-a", "--community", "circle-b", "--json")
 	if !res.Created || !slices.Equal(res.Communities, []string{"circle-a", "circle-b"}) {
 		t.Fatalf("init --community circle-a --community circle-b = %+v, want created, in circle-a and circle-b only", res)
@@ -160,17 +187,19 @@ func TestInitCommunities(t *testing.T) {
 	}
 
 	n := h.StartNode(dir)
-	r := h.RunTimeout(failFast, nil, "--data-dir", dir, "init", "--community", "circle-d")
+	r = h.RunTimeout(failFast, nil, "--data-dir", dir, "init", "--community", "circle-d")
 	if r.Code != 1 || !strings.Contains(r.Stderr, "community join") {
-		t.Errorf("init --community while a node runs: %v, want exit 1 pointing to 'community join'", r)
+		t.Errorf("init --community circle-d while a node runs: %v, want exit 1 pointing to 'community join'", r)
 	}
 	n.MustCLIJSON(&l, "community", "list", "--json")
 	if slices.Contains(l.names(), "circle-d") {
 		t.Errorf("the refused init joined circle-d: %v", l.names())
 	}
-	// Without --community, init only reports.
-	h.MustRunJSON(&res, nil, "--data-dir", dir, "init", "--json")
-	if !slices.Equal(res.Communities, []string{"circle-a", "circle-b", "circle-c"}) {
-		t.Errorf("init with a node running = %+v, want the three communities", res)
+	// Communities already joined, or none: init only reports.
+	for _, args := range [][]string{{"init", "--json"}, {"init", "--community", "circle-b", "--json"}} {
+		h.MustRunJSON(&res, nil, append([]string{"--data-dir", dir}, args...)...)
+		if !slices.Equal(res.Communities, []string{"circle-a", "circle-b", "circle-c"}) {
+			t.Errorf("%v with a node running = %+v, want the three communities", args, res)
+		}
 	}
 }

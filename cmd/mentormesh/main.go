@@ -62,7 +62,7 @@ func globalFlags() []cli.Flag {
 		&cli.StringSliceFlag{
 			Name: "community",
 			Usage: "community a command acts in (one the node has joined; default: the first joined). " +
-				"With run: communities to join, remembered; repeatable (a new data directory starts in " + node.DefaultCommunity + ")",
+				"With run and init: communities to join, remembered; repeatable (a new data directory starts in " + node.DefaultCommunity + ")",
 			EnvVars: []string{"MENTORMESH_COMMUNITY"},
 		},
 		&cli.StringFlag{
