@@ -23,7 +23,12 @@ import (
 // third of a second (docs/PERFORMANCE.md); a query of the copy takes a few
 // milliseconds. Unlike the profile directory it is rebuilt rather than
 // updated in place: resources change far less often than they are listed,
-// and a rebuild is one scan.
+// and a rebuild is one scan. A set nobody has read for resourceIdleDrop is
+// dropped, so a node whose library was listed once does not keep it in
+// memory (about 1.3 KB per resource) for the rest of its run.
+
+// resourceIdleDrop is how long a kept set may go unread.
+const resourceIdleDrop = 5 * time.Minute
 
 // resourceCache holds the resource sets built so far. Its zero value is
 // ready to use. Safe for concurrent use.
@@ -37,6 +42,10 @@ type resourceCache struct {
 	// scans are the scans in progress, per community: callers that need
 	// the same set wait for it rather than scan too.
 	scans map[string]*resourceScan
+	// idle is how long a set may go unread (0: resourceIdleDrop); sweep
+	// is the timer that drops such sets, set while any set is kept.
+	idle  time.Duration
+	sweep *time.Timer
 }
 
 // resourceScan is a scan in progress; set and err are written before done
@@ -54,6 +63,8 @@ type cachedResources struct {
 	// expires is the earliest expiry of a record in set (zero: none).
 	expires time.Time
 	set     resourceSet
+	// used is when the set was last read.
+	used time.Time
 }
 
 // resourceStamp is what a set depends on, read before its scan starts.
@@ -93,6 +104,7 @@ func (c *resourceCache) stamp(community string, modGen uint64) resourceStamp {
 // one that the caller must run and finish. The caller holds c.mu.
 func (c *resourceCache) lookup(community string, stamp resourceStamp, now time.Time) (set resourceSet, ok bool, sc *resourceScan, run bool) {
 	if cr := c.sets[community]; cr != nil && cr.stamp == stamp && (cr.expires.IsZero() || cr.expires.After(now)) {
+		cr.used = now
 		return cr.set, true, nil, false
 	}
 	if sc := c.scans[community]; sc != nil && sc.stamp == stamp {
@@ -118,10 +130,46 @@ func (c *resourceCache) finish(community string, sc *resourceScan, expires time.
 		if c.sets == nil {
 			c.sets = map[string]*cachedResources{}
 		}
-		c.sets[community] = &cachedResources{stamp: sc.stamp, expires: expires, set: sc.set}
+		c.sets[community] = &cachedResources{stamp: sc.stamp, expires: expires, set: sc.set, used: time.Now()}
+		if c.sweep == nil {
+			c.sweep = time.AfterFunc(c.idleDrop(), c.dropIdle)
+		}
 	}
 	c.mu.Unlock()
 	close(sc.done)
+}
+
+func (c *resourceCache) idleDrop() time.Duration {
+	if c.idle > 0 {
+		return c.idle
+	}
+	return resourceIdleDrop
+}
+
+// dropIdle drops the sets unread for idleDrop, and runs again while any
+// set is kept.
+func (c *resourceCache) dropIdle() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	idle := c.idleDrop()
+	now := time.Now()
+	for community, cr := range c.sets {
+		if now.Sub(cr.used) >= idle {
+			delete(c.sets, community)
+		}
+	}
+	if len(c.sets) == 0 {
+		c.sweep = nil
+		return
+	}
+	c.sweep.Reset(idle)
+}
+
+// kept returns how many sets are kept.
+func (c *resourceCache) kept() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.sets)
 }
 
 // cachedResourceLibrary returns community's live resources with their

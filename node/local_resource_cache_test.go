@@ -176,3 +176,36 @@ func TestResourceListCacheConcurrent(t *testing.T) {
 		t.Fatalf("Resources after the writes = %d resources, %v; want %d", len(list.Resources), err, n)
 	}
 }
+
+// TestResourceSetDroppedWhenIdle checks that a kept set nobody reads is
+// dropped, and that reading it again builds it again.
+func TestResourceSetDroppedWhenIdle(t *testing.T) {
+	ctx := context.Background()
+	ada := openResourceTestLocal(t, "Ada")
+	ada.resources.idle = 200 * time.Millisecond
+	if _, err := ada.AddResource(ctx, resourceGuideInput("Consent handbook")); err != nil {
+		t.Fatal(err)
+	}
+	list := func() {
+		t.Helper()
+		l, err := ada.Resources(ctx, api.ResourceQuery{})
+		if err != nil || len(l.Resources) != 1 {
+			t.Fatalf("Resources = %d resources, %v; want 1", len(l.Resources), err)
+		}
+	}
+	list()
+	if n := ada.resources.kept(); n != 1 {
+		t.Fatalf("after a list: %d sets kept, want 1", n)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for ada.resources.kept() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the set unread for 200 ms is still kept after 10 s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	list()
+	if n := ada.resources.kept(); n != 1 {
+		t.Errorf("after listing again: %d sets kept, want 1", n)
+	}
+}
