@@ -111,11 +111,7 @@ func loadMembership(p Paths, initial []string, add bool) (*membership, error) {
 // node) owns the list: while another holds it, the error is a
 // *LockedError.
 func InitCommunities(p Paths, join []string) ([]string, error) {
-	for _, c := range join {
-		if err := record.CheckCommunity(c); err != nil {
-			return nil, fmt.Errorf("--community: %w", err)
-		}
-	}
+	// Names are checked by loadMembership; any already in stored are valid.
 	stored, err := readCommunities(p.CommunitiesFile())
 	switch {
 	case errors.Is(err, errNoCommunityList):

@@ -28,14 +28,17 @@ type LockedError struct {
 }
 
 func (e *LockedError) Error() string {
-	who := "another mentormesh process"
-	if e.Holder.PID > 0 {
-		who = fmt.Sprintf("mentormesh process %d (%q, since %s)", e.Holder.PID, e.Holder.Command,
-			e.Holder.Since.Local().Format(time.DateTime))
-	}
 	return fmt.Sprintf("data directory %s is in use by %s. If a node is running there, "+
 		"CLI commands reach it through its API automatically; stop it with 'mentormesh shutdown', "+
-		"or pass a different --data-dir to run a second node", e.Dir, who)
+		"or pass a different --data-dir to run a second node", e.Dir, e.Holder)
+}
+
+// String names the holder for messages.
+func (h LockHolder) String() string {
+	if h.PID <= 0 {
+		return "another mentormesh process"
+	}
+	return fmt.Sprintf("mentormesh process %d (%q, since %s)", h.PID, h.Command, h.Since.Local().Format(time.DateTime))
 }
 
 func (e *LockedError) Unwrap() error { return ErrLocked }

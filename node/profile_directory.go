@@ -167,9 +167,7 @@ func (pd *profileDir) apply(rec *record.Record, now time.Time) {
 	// Matching and statistics need neither; they are the largest fields.
 	p.Bio, p.Links = "", nil
 	pd.dir.Put(key, &p)
-	if !rec.Expires.IsZero() && (pd.nextExpiry.IsZero() || rec.Expires.Before(pd.nextExpiry)) {
-		pd.nextExpiry = rec.Expires
-	}
+	pd.nextExpiry = earlier(pd.nextExpiry, rec.Expires)
 }
 
 // expire removes profiles whose record expired by now. The caller holds
@@ -184,9 +182,7 @@ func (pd *profileDir) expire(now time.Time) {
 			pd.dir.Remove([32]byte(a))
 			continue
 		}
-		if pd.nextExpiry.IsZero() || e.expires.Before(pd.nextExpiry) {
-			pd.nextExpiry = e.expires
-		}
+		pd.nextExpiry = earlier(pd.nextExpiry, e.expires)
 	}
 }
 

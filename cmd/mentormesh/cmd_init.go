@@ -42,12 +42,8 @@ func initCommand() *cli.Command {
 			var locked *node.LockedError
 			if errors.As(err, &locked) {
 				// The running node owns the list; it joins through its API.
-				who := "another mentormesh process"
-				if locked.Holder.PID > 0 {
-					who = fmt.Sprintf("process %d (%s)", locked.Holder.PID, locked.Holder.Command)
-				}
 				return cli.Exit(fmt.Sprintf("%s is in use by %s, which owns its list of communities: "+
-					"join with 'mentormesh community join NAME' instead", p.Dir, who), 1)
+					"join with 'mentormesh community join NAME' instead", p.Dir, locked.Holder), 1)
 			}
 			if err != nil {
 				return err
