@@ -99,7 +99,17 @@ func (g *Gossip) markBad(p peer.ID) {
 			}
 		}
 		if len(g.bad) >= maxBudgetPeers {
-			clear(g.bad)
+			// Still full of live entries: forget the one that expires
+			// first, not all of them, so that a burst of fresh identities
+			// cannot wash the others' marks out.
+			var first peer.ID
+			var at time.Time
+			for q, t := range g.bad {
+				if at.IsZero() || t.Before(at) {
+					first, at = q, t
+				}
+			}
+			delete(g.bad, first)
 		}
 	}
 	g.bad[p] = now.Add(badFor)
