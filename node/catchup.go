@@ -246,6 +246,11 @@ func (c *catchUp) done(p peer.ID, initiated bool, st reconcile.Stats, err error)
 		RoundTrips: st.RoundTrips(), BytesSent: st.BytesSent, BytesReceived: st.BytesReceived,
 	}
 	log := c.n.log.Debug
+	if errors.Is(err, record.ErrBadSignature) {
+		// No honest node sends a record it has not verified: treat the
+		// peer as gossip treats one sending forgeries.
+		c.n.onMisbehaving(p, whyForged)
+	}
 	if err != nil {
 		cu.Error = err.Error()
 		// Not worth a warning when the node is stopping or has left.
@@ -270,7 +275,11 @@ func (c *catchUp) done(p peer.ID, initiated bool, st reconcile.Stats, err error)
 		return // left meanwhile
 	}
 	k := keyOf(p, st.Scope)
-	cu.PulledTotal = c.last[k].PulledTotal + cu.Pulled
+	prev, known := c.last[k]
+	if !known && len(c.last) >= maxSessionsKept {
+		c.forgetOldest()
+	}
+	cu.PulledTotal = prev.PulledTotal + cu.Pulled
 	c.last[k] = cu
 	delete(c.logged, p)
 	c.mu.Unlock()
@@ -278,6 +287,27 @@ func (c *catchUp) done(p peer.ID, initiated bool, st reconcile.Stats, err error)
 	if st.Accepted > 0 && st.Scope.Author == nil {
 		c.spread(p, st.Scope.Community)
 	}
+}
+
+// maxSessionsKept bounds the sessions kept for status: peer IDs cost an
+// attacker nothing, and the scope of an inbound session is the peer's to
+// choose.
+const maxSessionsKept = 1024
+
+// whyForged is the reason logged for a peer whose catch-up records fail
+// signature verification.
+const whyForged = "sent records that fail verification in catch-up"
+
+// forgetOldest drops the session kept longest ago. c.mu is held.
+func (c *catchUp) forgetOldest() {
+	var oldest syncKey
+	var at time.Time
+	for k, cu := range c.last {
+		if at.IsZero() || cu.At.Before(at) {
+			oldest, at = k, cu.At
+		}
+	}
+	delete(c.last, oldest)
 }
 
 // spread passes records a community session brought (from a peer that had

@@ -106,9 +106,30 @@ func (d *discoverer) markMember(p peer.ID, community string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.members[p] == nil {
+		if len(d.members) >= maxMembersKnown {
+			d.forgetOne()
+		}
 		d.members[p] = map[string]bool{}
 	}
 	d.members[p][community] = true
+}
+
+// maxMembersKnown bounds the peers whose communities are remembered (peer
+// IDs are free to make).
+const maxMembersKnown = 4096
+
+// forgetOne drops one remembered peer, a disconnected one if there is any.
+// d.mu is held.
+func (d *discoverer) forgetOne() {
+	var any peer.ID
+	for q := range d.members {
+		if d.n.h.Network().Connectedness(q) != network.Connected {
+			delete(d.members, q)
+			return
+		}
+		any = q
+	}
+	delete(d.members, any)
 }
 
 // communitiesOf returns the joined communities p is known to be in.

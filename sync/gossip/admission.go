@@ -1,7 +1,6 @@
 package gossip
 
 import (
-	"net/netip"
 	"sync/atomic"
 	"time"
 
@@ -9,8 +8,8 @@ import (
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
-	manet "github.com/multiformats/go-multiaddr/net"
 
+	"github.com/mentormesh/mentormesh/internal/netaddr"
 	"github.com/mentormesh/mentormesh/internal/ratelimit"
 )
 
@@ -106,36 +105,15 @@ func (a *admission) inspect(from peer.ID, rpc *pubsub.RPC) error {
 	return nil
 }
 
-// loopback4 is exempt from per-address budgets, as 127.0.0.1 is from the
-// node's per-address connection limits.
-var loopback4 = netip.AddrFrom4([4]byte{127, 0, 0, 1})
-
-// addrKey returns the budget key of a peer's remote address: the IPv4
-// address, or the IPv6 /64, of its first connection; "" for peers on this
-// host or without an IP address.
+// addrKey returns the budget key of a peer's remote address (netaddr.Key
+// of its first connection's), "" for peers on this host or without an IP
+// address.
 func addrKey(h host.Host, p peer.ID) string {
 	conns := h.Network().ConnsToPeer(p)
 	if len(conns) == 0 {
 		return ""
 	}
-	ip, err := manet.ToIP(conns[0].RemoteMultiaddr())
-	if err != nil {
-		return ""
-	}
-	addr, ok := netip.AddrFromSlice(ip)
-	if !ok {
-		return ""
-	}
-	addr = addr.Unmap()
-	switch {
-	case addr == netip.IPv4Unspecified(), addr == loopback4, addr == netip.IPv6Loopback():
-		return ""
-	case addr.Is4():
-		return addr.String()
-	default:
-		pfx, _ := addr.Prefix(64)
-		return pfx.String()
-	}
+	return netaddr.Key(conns[0].RemoteMultiaddr())
 }
 
 // dropTracer counts GossipSub's own drops (pubsub.RawTracer).

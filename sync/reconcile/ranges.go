@@ -48,6 +48,10 @@ const (
 	// MaxFramesPerTurn caps the frames of one turn, so a peer cannot keep a
 	// turn open forever with empty frames.
 	MaxFramesPerTurn = 1 << 16
+	// MaxRecordsPerFrame caps the records of one frame, so that a frame of
+	// tiny malformed records cannot cost far more memory to ingest than
+	// its size. Senders start a new frame when they reach it.
+	MaxRecordsPerFrame = 1 << 12
 )
 
 // ErrProtocol marks a peer's violation of the protocol.

@@ -94,7 +94,7 @@ func (f *fakeRecords) Records(_ context.Context, ids []record.ID) ([]*record.Rec
 	var out []*record.Record
 	for _, id := range ids {
 		if raw, ok := f.recs[id]; ok {
-			out = append(out, &record.Record{Raw: raw, ID: id})
+			out = append(out, &record.Record{Body: record.Body{Community: "sociocracy"}, Raw: raw, ID: id})
 		}
 	}
 	return out, nil

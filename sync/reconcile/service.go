@@ -12,6 +12,8 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
+
+	"github.com/mentormesh/mentormesh/internal/netaddr"
 )
 
 // Protocol is the libp2p protocol ID of catch-up sessions.
@@ -21,9 +23,20 @@ const Protocol protocol.ID = "/mentormesh/sync/1.0.0"
 type ServiceOptions struct {
 	// SessionTimeout bounds a whole session (default 10 minutes).
 	SessionTimeout time.Duration
+	// StallTimeout ends a session in which the peer sends nothing, or
+	// takes nothing this side writes, for this long (default 1 minute). An
+	// honest peer pauses between frames only to check and store one or
+	// two frames of records, well under a second.
+	StallTimeout time.Duration
 	// MaxInbound caps concurrent sessions opened by peers (default 8); each
 	// peer may have one at a time.
 	MaxInbound int
+	// MaxInboundPerAddr caps the concurrent sessions opened from one
+	// network address (an IPv4 address or an IPv6 /64; default 2), so that
+	// one machine with many peer IDs cannot take every slot. Sessions from
+	// 127.0.0.1 and over relays (whose connections the relay limits) are
+	// not counted.
+	MaxInboundPerAddr int
 	// Progress, if set, is called as records arrive in a session.
 	Progress func(p peer.ID, scope Scope, received int)
 	// Done, if set, is called after every session, inbound or outbound.
@@ -43,7 +56,8 @@ type Service struct {
 
 	mu       sync.Mutex
 	inbound  map[peer.ID]bool
-	released chan struct{} // closed and replaced whenever a slot frees up
+	perAddr  map[string]int // inbound sessions by netaddr.Key
+	released chan struct{}  // closed and replaced whenever a slot frees up
 }
 
 // admitWait is how long an inbound session waits for a slot: a peer that
@@ -56,14 +70,20 @@ func NewService(h host.Host, syncer *Syncer, opts ServiceOptions) *Service {
 	if opts.SessionTimeout <= 0 {
 		opts.SessionTimeout = 10 * time.Minute
 	}
+	if opts.StallTimeout <= 0 {
+		opts.StallTimeout = time.Minute
+	}
 	if opts.MaxInbound <= 0 {
 		opts.MaxInbound = 8
+	}
+	if opts.MaxInboundPerAddr <= 0 {
+		opts.MaxInboundPerAddr = 2
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
 	s := &Service{h: h, syncer: syncer, opts: opts, sem: make(chan struct{}, opts.MaxInbound),
-		inbound: map[peer.ID]bool{}, released: make(chan struct{})}
+		inbound: map[peer.ID]bool{}, perAddr: map[string]int{}, released: make(chan struct{})}
 	h.SetStreamHandler(Protocol, s.handle)
 	return s
 }
@@ -87,14 +107,12 @@ func (s *Service) syncOver(ctx context.Context, p peer.ID, scope Scope) (Stats, 
 	if err != nil {
 		return Stats{Scope: scope}, fmt.Errorf("opening catch-up stream to %s: %w", p, err)
 	}
-	if dl, ok := ctx.Deadline(); ok {
-		_ = str.SetDeadline(dl)
-	}
+	end, _ := ctx.Deadline() // set by Sync
 	// Reads do not watch ctx: reset the stream when it ends, or a node
 	// shutting down would wait for a silent peer until the deadline.
 	stop := context.AfterFunc(ctx, func() { _ = str.Reset() })
 	defer stop()
-	st, err := s.syncerFor(str).Initiate(ctx, str, scope, s.progress(p, scope))
+	st, err := s.syncerFor(str).Initiate(ctx, s.guard(str, end), scope, s.progress(p, scope))
 	// Close rather than Reset on error too: the session has written the
 	// reason for the peer, and a reset would discard it. Close's own error
 	// does not matter once the session is over (over QUIC, the peer having
@@ -105,20 +123,24 @@ func (s *Service) syncOver(ctx context.Context, p peer.ID, scope Scope) (Stats, 
 
 func (s *Service) handle(str network.Stream) {
 	p := str.Conn().RemotePeer()
-	if !s.admitWithin(p, admitWait) {
+	addr := ""
+	if !str.Conn().Stat().Limited {
+		addr = netaddr.Key(str.Conn().RemoteMultiaddr())
+	}
+	if !s.admitWithin(p, addr, admitWait) {
 		abort(str, ErrBusy)
 		_ = str.Close() // not Reset: the peer should read why
 		return
 	}
-	defer s.release(p)
+	defer s.release(p, addr)
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.SessionTimeout)
 	defer cancel()
-	_ = str.SetDeadline(time.Now().Add(s.opts.SessionTimeout))
 	var progress func(Scope, int)
 	if s.opts.Progress != nil {
 		progress = func(scope Scope, n int) { s.opts.Progress(p, scope, n) }
 	}
-	st, err := s.syncerFor(str).Respond(ctx, str, progress)
+	end, _ := ctx.Deadline()
+	st, err := s.syncerFor(str).Respond(ctx, s.guard(str, end), progress)
 	// Close, not Reset, even after an error: the session has already
 	// written the reason (abort) and a reset would discard it before the
 	// peer reads it. The stream's deadline bounds Close.
@@ -135,11 +157,12 @@ func (s *Service) progress(p peer.ID, scope Scope) func(int) {
 	return func(n int) { s.opts.Progress(p, scope, n) }
 }
 
-// admit takes a session slot for p: one per peer, MaxInbound in all.
-func (s *Service) admit(p peer.ID) bool {
+// admit takes a session slot for p coming from addr (a netaddr.Key, ""
+// for none): one per peer, MaxInboundPerAddr per address, MaxInbound in all.
+func (s *Service) admit(p peer.ID, addr string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.inbound[p] {
+	if s.inbound[p] || addr != "" && s.perAddr[addr] >= s.opts.MaxInboundPerAddr {
 		return false
 	}
 	select {
@@ -148,18 +171,21 @@ func (s *Service) admit(p peer.ID) bool {
 		return false
 	}
 	s.inbound[p] = true
+	if addr != "" {
+		s.perAddr[addr]++
+	}
 	return true
 }
 
 // admitWithin waits up to d for admit to succeed.
-func (s *Service) admitWithin(p peer.ID, d time.Duration) bool {
+func (s *Service) admitWithin(p peer.ID, addr string, d time.Duration) bool {
 	deadline := time.NewTimer(d)
 	defer deadline.Stop()
 	for {
 		s.mu.Lock()
 		released := s.released
 		s.mu.Unlock()
-		if s.admit(p) {
+		if s.admit(p, addr) {
 			return true
 		}
 		select {
@@ -170,11 +196,57 @@ func (s *Service) admitWithin(p peer.ID, d time.Duration) bool {
 	}
 }
 
-func (s *Service) release(p peer.ID) {
+func (s *Service) release(p peer.ID, addr string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.inbound, p)
+	if addr != "" {
+		if s.perAddr[addr]--; s.perAddr[addr] <= 0 {
+			delete(s.perAddr, addr)
+		}
+	}
 	<-s.sem
 	close(s.released)
 	s.released = make(chan struct{})
+}
+
+// guard returns str with its deadline moved before every read and write
+// to StallTimeout ahead, never past end (the session's deadline).
+func (s *Service) guard(str network.Stream, end time.Time) *stallGuard {
+	return &stallGuard{Stream: str, stall: s.opts.StallTimeout, end: end}
+}
+
+// stallGuard ends a session whose peer stalls: each Read and Write may
+// block for at most stall. SetWriteDeadline (abort's one-second limit for
+// its last frame) moves end earlier.
+type stallGuard struct {
+	network.Stream
+	stall time.Duration
+	end   time.Time
+}
+
+func (g *stallGuard) deadline() time.Time {
+	t := time.Now().Add(g.stall)
+	if !g.end.IsZero() && g.end.Before(t) {
+		return g.end
+	}
+	return t
+}
+
+func (g *stallGuard) Read(b []byte) (int, error) {
+	_ = g.Stream.SetReadDeadline(g.deadline())
+	return g.Stream.Read(b)
+}
+
+func (g *stallGuard) Write(b []byte) (int, error) {
+	_ = g.Stream.SetWriteDeadline(g.deadline())
+	return g.Stream.Write(b)
+}
+
+// SetWriteDeadline limits this and every later write to t.
+func (g *stallGuard) SetWriteDeadline(t time.Time) error {
+	if g.end.IsZero() || t.Before(g.end) {
+		g.end = t
+	}
+	return g.Stream.SetWriteDeadline(t)
 }

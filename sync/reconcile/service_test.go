@@ -2,6 +2,7 @@ package reconcile_test
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -26,9 +27,13 @@ import (
 
 var sociocracy = reconcile.Scope{Community: "sociocracy"}
 
-func newTestHost(t *testing.T) host.Host {
+func newTestHost(t *testing.T) host.Host { return newTestHostAt(t, "127.0.0.1") }
+
+// newTestHostAt returns a host listening on ip, and so dialling from it
+// (go-libp2p reuses its listening port for TCP dials).
+func newTestHostAt(t *testing.T, ip string) host.Host {
 	t.Helper()
-	h, err := libp2p.New(libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"))
+	h, err := libp2p.New(libp2p.ListenAddrStrings("/ip4/" + ip + "/tcp/0"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,11 +73,14 @@ type svcConfig struct {
 	opts   reconcile.ServiceOptions
 	// joined, if set, is the syncer's Joined.
 	joined func(string) bool
+	// ip is the address the host listens and dials on (default 127.0.0.1).
+	ip string
 }
 
 func newSvcPeer(t *testing.T, cfg svcConfig) *svcPeer {
 	t.Helper()
-	p := &svcPeer{h: newTestHost(t), store: newMemStore(), ended: make(chan sessionEnd, 64)}
+	ip := cmp.Or(cfg.ip, "127.0.0.1")
+	p := &svcPeer{h: newTestHostAt(t, ip), store: newMemStore(), ended: make(chan sessionEnd, 64)}
 	var st reconcile.Store = p.store
 	if cfg.wrap != nil {
 		st = cfg.wrap(p.store)

@@ -110,6 +110,10 @@ type session struct {
 	stats Stats
 	// got holds IDs received this session, so they are not asked for again.
 	got map[record.ID]bool
+	// sent holds IDs sent this session, so that a peer asking again (with
+	// a want or an ID list that omits them) does not get them twice: what
+	// one session can make this node send is bounded by its set.
+	sent map[record.ID]bool
 	// pending is a frame read ahead (the responder reads the opening frame
 	// to learn the scope before the turn is processed).
 	pending *Frame
@@ -213,7 +217,7 @@ func (s *session) receiveFrames(ctx context.Context, q *ingestQueue) (turn, erro
 			s.stats.BytesReceived += int64(n)
 		}
 		if f.Error != "" {
-			return t, &AbortError{Reason: f.Error}
+			return t, &AbortError{Reason: clip(f.Error, maxReason)}
 		}
 		if len(t.ranges)+len(f.Ranges) > MaxRangesPerTurn {
 			return t, fmt.Errorf("%w: more than %d ranges in one turn", ErrProtocol, MaxRangesPerTurn)
@@ -289,7 +293,15 @@ func (s *session) send(ctx context.Context, t turn, ids []record.ID, opening boo
 		}
 		ids = ids[n:]
 		for _, rec := range recs {
-			if size+len(rec.Raw)+8 > s.limits.FrameBudget && (len(f.Records) > 0 || len(f.Ranges) > 0 || len(f.Want) > 0) {
+			// A peer may ask by ID for anything; only the session's own set
+			// is served, each record once.
+			if !s.inScope(rec) || s.sent[rec.ID] {
+				continue
+			}
+			s.sent[rec.ID] = true
+			full := len(f.Records) >= MaxRecordsPerFrame ||
+				size+len(rec.Raw)+8 > s.limits.FrameBudget && (len(f.Records) > 0 || len(f.Ranges) > 0 || len(f.Want) > 0)
+			if full {
 				if err := flush(); err != nil {
 					return err
 				}
@@ -302,6 +314,11 @@ func (s *session) send(ctx context.Context, t turn, ids []record.ID, opening boo
 	f.EndOfTurn = true
 	s.stats.Turns++
 	return flush()
+}
+
+// inScope reports whether rec belongs to the session's set.
+func (s *session) inScope(rec *record.Record) bool {
+	return rec.Community == s.scope.Community && (s.scope.Author == nil || rec.Author == *s.scope.Author)
 }
 
 func dedupe(ids []record.ID) []record.ID {

@@ -2,10 +2,12 @@ package reconcile
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mentormesh/mentormesh/sync/record"
 )
@@ -48,6 +50,7 @@ func (s *Syncer) newSession(rw io.ReadWriter, progress func(int)) *session {
 		r:        newFrameReader(rw),
 		w:        rw,
 		got:      make(map[record.ID]bool),
+		sent:     make(map[record.ID]bool),
 	}
 }
 
@@ -80,11 +83,16 @@ func (s *Syncer) Respond(ctx context.Context, rw io.ReadWriter, progress func(sc
 	}
 	f, n, err := ss.r.next()
 	if err != nil {
+		if errors.Is(err, ErrProtocol) {
+			abort(rw, err) // a malformed frame; an I/O error leaves nobody to tell
+		}
 		return ss.stats, fmt.Errorf("reading the opening frame: %w", err)
 	}
 	ss.stats.BytesReceived += int64(n)
 	if err := record.CheckCommunity(f.Community); err != nil {
-		return ss.stats, fmt.Errorf("%w: opening frame: %w", ErrProtocol, err)
+		err = fmt.Errorf("%w: opening frame: %w", ErrProtocol, err)
+		abort(rw, err)
+		return ss.stats, err
 	}
 	ss.scope = Scope{Community: f.Community, Author: f.Author}
 	ss.stats.Scope = ss.scope
@@ -108,7 +116,9 @@ func (s *Syncer) open(ctx context.Context, ss *session, fn func() error) error {
 	defer snap.Close()
 	ss.snap, ss.set = snap, snap.Set(ss.scope)
 	if err := fn(); err != nil {
-		abort(ss.w, err)
+		if _, theirs := errors.AsType[*AbortError](err); !theirs {
+			abort(ss.w, err) // the peer that ended it needs no reply
+		}
 		return err
 	}
 	return nil
@@ -123,10 +133,19 @@ func abort(w io.Writer, err error) {
 	_, _ = writeFrame(w, Frame{Error: abortReason(err), EndOfTurn: true})
 }
 
-func abortReason(err error) string {
-	msg := err.Error()
-	if len(msg) > 200 {
-		msg = msg[:200]
+// maxReason caps an error frame's text, sent or received (in bytes, cut
+// on a character boundary so the text stays valid UTF-8).
+const maxReason = 200
+
+func abortReason(err error) string { return clip(err.Error(), maxReason) }
+
+// clip cuts s to at most n bytes without splitting a UTF-8 character.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
 	}
-	return msg
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }

@@ -190,6 +190,10 @@ func DecodeFrame(b []byte) (Frame, error) {
 			}
 			f.Want = ids
 		case fFrameRecord:
+			if len(f.Records) >= MaxRecordsPerFrame {
+				d.Fail(fmt.Errorf("%w: more than %d records in a frame", ErrProtocol, MaxRecordsPerFrame))
+				break
+			}
 			f.Records = append(f.Records, d.BytesValue())
 		case fFrameEnd:
 			f.EndOfTurn = d.Bool()
