@@ -165,10 +165,12 @@ func JoinDevice(ctx context.Context, dataDir, code string, log *slog.Logger) (Jo
 		if res.Records++; res.Records > maxLinkRecords {
 			return res, fmt.Errorf("the primary sent more than %d records", maxLinkRecords)
 		}
-		out := pipe.Ingest(ctx, raw, ingest.Source{})
-		if out.Record != nil && out.Record.Author != g.author {
-			return res, fmt.Errorf("the primary sent a record by %s, not by the practitioner", out.Record.Author)
+		// The author is checked before anything is stored: a link that
+		// fails leaves no stranger's record behind.
+		if rec, err := record.Decode(raw); err == nil && rec.Author != g.author {
+			return res, fmt.Errorf("the primary sent a record by %s, not by the practitioner", rec.Author)
 		}
+		out := pipe.Ingest(ctx, raw, ingest.Source{})
 		switch out.Verdict {
 		case ingest.Reject:
 			return res, fmt.Errorf("the primary sent an invalid record: %w", out.Err)
