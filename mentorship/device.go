@@ -43,8 +43,8 @@ type Device struct {
 	// Name is what the practitioner calls the device ("laptop").
 	Name  string
 	State DeviceState
-	// LinkedAt and RevokedAt are Unix milliseconds; RevokedAt is set exactly
-	// when State is DeviceRevoked.
+	// LinkedAt and RevokedAt are Unix milliseconds, at most the end of the
+	// year 9999; RevokedAt is set exactly when State is DeviceRevoked.
 	LinkedAt  uint64
 	RevokedAt uint64
 }
@@ -67,6 +67,10 @@ func (d Device) Validate() error {
 	}
 	if d.LinkedAt == 0 {
 		return fmt.Errorf("%w device: no link time", ErrInvalid)
+	}
+	if d.LinkedAt > maxUnixMilli || d.RevokedAt > maxUnixMilli {
+		// The bound of every record time.
+		return fmt.Errorf("%w device: time after the year 9999", ErrInvalid)
 	}
 	switch d.State {
 	case DeviceLinked:

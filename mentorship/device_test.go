@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/mentormesh/mentormesh/internal/pbwire"
 	"github.com/mentormesh/mentormesh/mentorship"
 )
 
@@ -19,6 +20,17 @@ func TestDeviceRecord(t *testing.T) {
 		}
 		return b
 	}
+	// raw encodes a device payload field by field, so tests can build
+	// payloads Encode refuses.
+	raw := func(state, linkedAt, revokedAt uint64) []byte {
+		var e pbwire.Encoder
+		e.String(1, "x")
+		e.Uint(2, state)
+		e.Uint(3, linkedAt)
+		e.Uint(4, revokedAt)
+		return e.Bytes()
+	}
+	const end9999 = 253402300799999 // the last millisecond of the year 9999
 	tests := []struct {
 		name    string
 		key     string
@@ -36,6 +48,12 @@ func TestDeviceRecord(t *testing.T) {
 		{"revoked without time", key, false, []byte{0x0a, 0x01, 'x', 0x10, 0x02, 0x18, 0x01}, false},
 		{"linked with revocation time", key, false, []byte{0x0a, 0x01, 'x', 0x10, 0x01, 0x18, 0x01, 0x20, 0x01}, false},
 		{"unknown field", key, false, append(enc(linked), 0x28, 0x01), false},
+		{"linked at the end of 9999", key, false, raw(1, end9999, 0), true},
+		{"linked after 9999", key, false, raw(1, end9999+1, 0), false},
+		{"linked at 2^64-1", key, false, raw(1, 1<<64-1, 0), false},
+		{"revoked at the end of 9999", key, false, raw(2, 1000, end9999), true},
+		{"revoked after 9999", key, false, raw(2, 1000, end9999+1), false},
+		{"revoked at 2^64-1", key, false, raw(2, 1000, 1<<64-1), false},
 		{"empty payload", key, false, nil, false},
 	}
 	for _, tt := range tests {

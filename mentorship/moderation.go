@@ -59,7 +59,8 @@ func (m ModerationList) Normalize() ModerationList {
 
 // Validate checks the list against the domain's rules: at most
 // MaxModerationEntries entries in ascending peer order without repeats,
-// reasons of one line of at most MaxModerationReason characters.
+// reasons of one line of at most MaxModerationReason characters, times no
+// later than the year 9999 (as every record time).
 func (m ModerationList) Validate() error {
 	if len(m.Blocked) > MaxModerationEntries {
 		return fmt.Errorf("%w moderation list: %d entries, at most %d", ErrInvalid, len(m.Blocked), MaxModerationEntries)
@@ -70,6 +71,9 @@ func (m ModerationList) Validate() error {
 		}
 		if err := CheckModerationReason(e.Reason); err != nil {
 			return err
+		}
+		if e.Since > maxUnixMilli {
+			return fmt.Errorf("%w moderation list: entry time %d is after the year 9999", ErrInvalid, e.Since)
 		}
 	}
 	return nil

@@ -116,6 +116,8 @@ func TestModerationInvalid(t *testing.T) {
 		{"reason too long", "", list(entry(peerKey(1), strings.Repeat("x", mentorship.MaxModerationReason+1), 0))},
 		{"reason with newline", "", list(entry(peerKey(1), "two\nlines", 0))},
 		{"reason with bidi override", "", list(entry(peerKey(1), "a\u202eb", 0))},
+		{"since after the year 9999", "", list(entry(peerKey(1), "", 253402300799999+1))},
+		{"since 2^64-1", "", list(entry(peerKey(1), "", 1<<64-1))},
 		{"too many entries", "", list(many...)},
 		{"too large", "", bytes.Repeat([]byte{0}, 24<<10+1)},
 		{"garbage", "", []byte{0xff, 0xff}},
@@ -131,6 +133,11 @@ func TestModerationInvalid(t *testing.T) {
 	// A tombstone (the steward withdraws its list) is valid.
 	if err := (mentorship.Kinds{}).ValidatePayload(mentorship.KindModeration, "", true, nil); err != nil {
 		t.Errorf("tombstone: %v", err)
+	}
+	// The last millisecond of the year 9999 is the latest time, as for
+	// every record time.
+	if _, err := mentorship.DecodeModeration(list(entry(peerKey(1), "", 253402300799999))); err != nil {
+		t.Errorf("since at the end of 9999: %v, want it valid", err)
 	}
 	// Unknown fields are skipped, in the list and in entries.
 	fwd := append(list(append(entry(peerKey(1), "ok", 0), 0x98, 0x06, 0x01)), 0x98, 0x06, 0x01)

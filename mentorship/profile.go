@@ -311,7 +311,9 @@ func (p Profile) Encode() ([]byte, error) {
 // skipped, so a profile written by a newer version with more fields is still
 // accepted and relayed unchanged (the signed bytes are kept as they are).
 // Likewise an experience level or role this version does not know is
-// skipped rather than refused: a newer version may add one.
+// skipped rather than refused: a newer version may add one. The roles field
+// still holds at most maxRoleValues elements, unknown ones included, and no
+// value twice.
 func DecodeProfile(b []byte) (Profile, error) {
 	var p Profile
 	if len(b) > maxProfileSz {
@@ -325,6 +327,7 @@ func DecodeProfile(b []byte) (Profile, error) {
 		}
 		return append(list, d.StringValue())
 	}
+	var roleValues []uint64 // every role value seen, unknown ones included
 	for d.Next() {
 		switch d.Field().Num {
 		case fProfileName:
@@ -348,11 +351,19 @@ func DecodeProfile(b []byte) (Profile, error) {
 				p.Experience = Experience(v)
 			}
 		case fProfileRoles:
+			// Every element counts toward the limit and no value may
+			// repeat, known or not: otherwise unknown values would let a
+			// roles field grow without bound.
 			v := d.Varint()
-			if len(p.Roles) == maxRoleValues {
+			if len(roleValues) == maxRoleValues {
 				d.Fail(fmt.Errorf("more than %d roles", maxRoleValues))
 				break
 			}
+			if slices.Contains(roleValues, v) {
+				d.Fail(fmt.Errorf("role %d listed twice", v))
+				break
+			}
+			roleValues = append(roleValues, v)
 			if v >= uint64(RoleMentor) && v <= uint64(RolePeer) {
 				p.Roles = append(p.Roles, Role(v))
 			}
@@ -375,8 +386,8 @@ func DecodeProfile(b []byte) (Profile, error) {
 	return p, nil
 }
 
-// maxRoleValues bounds the repeated roles field, including role values a
-// newer version may add (skipped here).
+// maxRoleValues bounds the repeated roles field: every element counts,
+// including role values a newer version may add (skipped here).
 const maxRoleValues = 16
 
 func boundedInt(d *pbwire.Decoder, max int, what string) int {

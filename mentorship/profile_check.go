@@ -2,6 +2,7 @@ package mentorship
 
 import (
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 )
@@ -203,7 +204,7 @@ func checkAuthority(a string) string {
 			return "has an unclosed [ in its address"
 		}
 		host, port = a[1:i], a[i+1:]
-		if host == "" || strings.Trim(host, "0123456789abcdefABCDEF:.") != "" || !strings.Contains(host, ":") {
+		if !isIPv6Literal(host) {
 			return "has a malformed IPv6 address"
 		}
 		if port != "" && port[0] != ':' {
@@ -225,6 +226,22 @@ func checkAuthority(a string) string {
 		}
 	}
 	return ""
+}
+
+// isIPv6Literal reports whether h is an IPv6 address in the text form of
+// RFC 4291 section 2.2: eight groups of 1 to 4 hex digits separated by ':',
+// "::" at most once standing for one or more zero groups, the last two
+// groups optionally written as a dotted-decimal IPv4 address (octets 0 to
+// 255 without leading zeros). A zone ("%eth0") is refused, and so is a
+// bare IPv4 address.
+func isIPv6Literal(h string) bool {
+	// netip also accepts a zone, and an IPv4 address, which the bracketed
+	// form must not hold; checking the characters first refuses both.
+	if h == "" || strings.Trim(h, "0123456789abcdefABCDEF:.") != "" || !strings.Contains(h, ":") {
+		return false
+	}
+	addr, err := netip.ParseAddr(h)
+	return err == nil && addr.Is6() && addr.Zone() == ""
 }
 
 func checkHostName(h string) string {

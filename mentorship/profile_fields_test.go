@@ -151,6 +151,15 @@ func TestCheckTimeZone(t *testing.T) {
 		{"UTC+5:3", false},
 		{"UTC+", false},
 		{"UTC+123", false},
+		// Without a colon: one or two hour digits, or exactly four (HHMM).
+		{"UTC+5", true},
+		{"UTC-05", true},
+		{"UTC+0530", true},
+		{"utc+5:30", true},
+		{"UTC+530", false},
+		{"UTC+05300", false},
+		{"UTC+005:30", false},
+		{"UTC+:30", false},
 		{"UTC++5", false},
 		{"UTC+-5", false},
 		{"Local", false},
@@ -206,6 +215,31 @@ func TestCheckLink(t *testing.T) {
 		{"https://example..org/", false},
 		{"https://[::1/", false},
 		{"https://[zz::1]/", false},
+		// A bracketed host is parsed as an IPv6 address (RFC 4291 2.2),
+		// not only checked for its characters.
+		{"https://[::]/", true},
+		{"https://[::1]/", true},
+		{"https://[2001:DB8::1]/", true},
+		{"https://[1:2:3:4:5:6:7:8]/", true},
+		{"https://[1:2:3:4:5:6:7::]/", true},
+		{"https://[::ffff:192.0.2.1]/", true},
+		{"https://[1:2:3:4:5:6:192.0.2.1]/", true},
+		{"https://[:::::]/", false},
+		{"https://[:]/", false},
+		{"https://[1::2::3]/", false},
+		{"https://[1:2:3:4:5:6:7:8:9]/", false},
+		{"https://[1:2:3:4:5:6:7:8::]/", false},
+		{"https://[1:2:3:4:5:6:7]/", false},
+		{"https://[12345::1]/", false},
+		{"https://[::192.0.2.256]/", false},
+		{"https://[::01.2.3.4]/", false},
+		{"https://[1.2.3.4::]/", false},
+		{"https://[192.0.2.1]/", false},
+		{"https://[fe80::1%25eth0]/", false},
+		{"https://[]/", false},
+		// A host name is at most 253 bytes.
+		{"https://" + strings.Repeat("a", 59) + "." + strings.Repeat("b.", 95) + "org/", true},
+		{"https://" + strings.Repeat("a", 60) + "." + strings.Repeat("b.", 95) + "org/", false},
 		{"https://example.org/<script>", false},
 		{"https://example.org/" + strings.Repeat("a", 300), false},
 		{"HTTPS://example.org", false}, // Normalize lowercases the scheme first
@@ -308,11 +342,33 @@ func TestDecodeNewFields(t *testing.T) {
 			&mentorship.Profile{Name: "Ada", Roles: []mentorship.Role{mentorship.RoleMentor}}},
 		{"roles packed", enc(func(e *pbwire.Encoder) { e.BytesField(10, []byte{1, 3}) }), nil},
 		{"roles not contiguous", enc(func(e *pbwire.Encoder) { e.Uint(10, 1); e.Uint(11, 1); e.Uint(10, 2) }), nil},
-		{"17 role values", enc(func(e *pbwire.Encoder) {
+		{"17 copies of one role", enc(func(e *pbwire.Encoder) {
 			for range 17 {
 				e.Uint(10, 1)
 			}
 		}), nil},
+		// Every element of roles counts toward the 16, unknown values
+		// included, and no value may repeat (docs/PROTOCOL.md 6.1).
+		{"16 role values, 13 unknown", enc(func(e *pbwire.Encoder) {
+			for v := range uint64(16) {
+				e.Uint(10, v+1)
+			}
+		}), &mentorship.Profile{Name: "Ada", Roles: []mentorship.Role{mentorship.RoleMentor, mentorship.RoleMentee, mentorship.RolePeer}}},
+		{"17 role values, 14 unknown", enc(func(e *pbwire.Encoder) {
+			for v := range uint64(17) {
+				e.Uint(10, v+1)
+			}
+		}), nil},
+		{"17 unknown role values", enc(func(e *pbwire.Encoder) {
+			for v := range uint64(17) {
+				e.Uint(10, v+100)
+			}
+		}), nil},
+		{"role listed twice", enc(func(e *pbwire.Encoder) { e.Uint(10, 1); e.Uint(10, 1) }), nil},
+		{"role listed twice, apart", enc(func(e *pbwire.Encoder) { e.Uint(10, 1); e.Uint(10, 3); e.Uint(10, 1) }), nil},
+		{"unknown role listed twice", enc(func(e *pbwire.Encoder) { e.Uint(10, 7); e.Uint(10, 7) }), nil},
+		{"roles out of order", enc(func(e *pbwire.Encoder) { e.Uint(10, 3); e.Uint(10, 1) }),
+			&mentorship.Profile{Name: "Ada", Roles: []mentorship.Role{mentorship.RolePeer, mentorship.RoleMentor}}},
 		{"capacity 50", enc(func(e *pbwire.Encoder) { e.Uint(11, 50) }), &mentorship.Profile{Name: "Ada", Capacity: 50}},
 		{"capacity 51", enc(func(e *pbwire.Encoder) { e.Uint(11, 51) }), nil},
 		{"capacity 2^64-1", enc(func(e *pbwire.Encoder) { e.Uint(11, 1<<64-1) }), nil},

@@ -152,6 +152,11 @@ func TestDeviceDecodeStrict(t *testing.T) {
 	}{
 		{"signer equals author", envelope(withSigner(author[:]), rec.Signature, cert.Bytes())},
 		{"signer too short", envelope(withSigner(devA[:31]), rec.Signature, cert.Bytes())},
+		// 32 zero bytes are Body's "no signer": accepted, this would be a
+		// second encoding of an author-signed record, verifying under the
+		// author's own signature (also in testdata/fuzz/FuzzDecode).
+		{"signer all zeros, signed by the author", signRaw(root, withSigner(make([]byte, 32)))},
+		{"signer all zeros, with certificate", envelope(withSigner(make([]byte, 32)), rec.Signature, cert.Bytes())},
 		{"no certificate", envelope(rec.BodyBytes, rec.Signature, nil)},
 		{"certificate without signer", envelope(rec.BodyBytes[:len(rec.BodyBytes)-34], rec.Signature, cert.Bytes())},
 		{"certificate too short", envelope(rec.BodyBytes, rec.Signature, cert.Bytes()[:record.CertSize-1])},

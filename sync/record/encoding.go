@@ -130,6 +130,11 @@ func decodeBody(raw []byte, b *Body) error {
 			return fmt.Errorf("%w: signer key is %d bytes, want %d", ErrMalformed, len(signer), len(b.Signer))
 		}
 		copy(b.Signer[:], signer)
+		if b.Signer == (Author{}) {
+			// The zero key is how Body says "no signer": accepting it
+			// would give an author-signed record a second encoding.
+			return fmt.Errorf("%w: signer key is all zeros (an author-signed record omits the signer field)", ErrMalformed)
+		}
 		if b.Signer == b.Author {
 			// One record, one encoding: the author's own signature omits
 			// the field.
