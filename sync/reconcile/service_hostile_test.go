@@ -171,6 +171,10 @@ func TestServiceGarbage(t *testing.T) {
 			{Upper: reconcile.Bound{Timestamp: 9}, Mode: reconcile.FingerprintMode},
 			{Upper: reconcile.Bound{Timestamp: 5}, Mode: reconcile.FingerprintMode},
 		}}), true},
+		{"final turn with bounds not increasing", frame(reconcile.Frame{Community: "sociocracy", EndOfTurn: true, Ranges: []reconcile.Range{
+			{Upper: reconcile.Bound{Timestamp: 9}, Mode: reconcile.Skip},
+			{Upper: reconcile.Bound{Timestamp: 5}, Mode: reconcile.Skip},
+		}}), true},
 		{"unknown range mode", frame(reconcile.Frame{Community: "sociocracy", EndOfTurn: true,
 			Ranges: []reconcile.Range{{Upper: inf, Mode: 9}}}), true},
 		{"record that is not a record", frame(reconcile.Frame{Community: "sociocracy", EndOfTurn: true,

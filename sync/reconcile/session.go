@@ -152,7 +152,9 @@ func (s *session) run(ctx context.Context, first *turn) error {
 			return err
 		}
 		if in.final() {
-			return nil
+			// Checked too, though nothing is answered: everything a peer
+			// sends is held to the protocol.
+			return Validate(in.ranges)
 		}
 		if s.stats.Turns >= s.limits.MaxTurns {
 			return fmt.Errorf("%w: no convergence after %d turns", ErrProtocol, s.stats.Turns)
