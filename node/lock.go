@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"runtime"
 	"syscall"
@@ -50,12 +51,28 @@ type dirLock struct {
 	f *os.File
 }
 
+// runCommand is the lock holder's command of a running node.
+const runCommand = "mentormesh run"
+
+// lockWait is how long lockDir tries before it reports the directory in
+// use: long enough to outlast RunningNode's test of the lock, far shorter
+// than any real holder keeps it.
+const lockWait = 250 * time.Millisecond
+
 func lockDir(p Paths, command string) (*dirLock, error) {
 	f, err := os.OpenFile(p.LockFile(), os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("opening lock file: %w", err)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	deadline := time.Now().Add(lockWait)
+	for {
+		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if !errors.Is(err, syscall.EWOULDBLOCK) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err != nil {
 		defer f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
 			var h LockHolder
@@ -81,6 +98,35 @@ func (l *dirLock) unlock() error {
 	err := l.f.Close() // closing releases the flock
 	l.f = nil
 	return err
+}
+
+// RunningNode reports whether a node (`mentormesh run`) holds the data
+// directory now, and its process ID. The CLI checks it before it sends the
+// API token to the address in api.json: a node that crashed leaves that
+// file behind, and another program may listen there since. The lock is
+// tested, not kept (a shared lock taken and released at once; lockDir
+// waits lockWait, so a node starting at that moment still starts).
+func RunningNode(p Paths) (pid int, running bool, err error) {
+	f, err := os.Open(p.LockFile())
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("opening lock file: %w", err)
+	}
+	defer f.Close()
+	err = syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB)
+	if err == nil {
+		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		return 0, false, nil
+	}
+	if !errors.Is(err, syscall.EWOULDBLOCK) {
+		return 0, false, fmt.Errorf("testing the data directory's lock: %w", err)
+	}
+	var h LockHolder
+	data, _ := os.ReadFile(p.LockFile())
+	_ = json.Unmarshal(data, &h)
+	return h.PID, h.Command == runCommand, nil
 }
 
 func isWindows() bool { return runtime.GOOS == "windows" }

@@ -158,7 +158,7 @@ func (n *Node) start(apiAddr string) (err error) {
 	if _, err := Init(paths); err != nil {
 		return err
 	}
-	if n.lock, err = lockDir(paths, "mentormesh run"); err != nil {
+	if n.lock, err = lockDir(paths, runCommand); err != nil {
 		return err
 	}
 	key, err := LoadKey(paths)

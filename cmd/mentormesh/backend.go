@@ -60,6 +60,16 @@ func dialNode(ctx context.Context, paths node.Paths) (*api.Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	// api.json outlives a node that crashed: send the token only to the
+	// node that holds the data directory now, never to whatever listens at
+	// an old address.
+	pid, running, err := node.RunningNode(paths)
+	if err != nil {
+		return nil, err
+	}
+	if !running || pid != info.PID {
+		return nil, errNoNode
+	}
 	token, err := node.LoadToken(paths)
 	if err != nil {
 		return nil, err
@@ -72,7 +82,8 @@ func dialNode(ctx context.Context, paths node.Paths) (*api.Client, error) {
 		if errors.As(err, &apiErr) {
 			return nil, fmt.Errorf("the node at %s refused the request: %w", info.Addr, err)
 		}
-		// api.json left behind by a node that died: the store is free.
+		// The node is stopping (it still holds the lock): the offline
+		// path then says the directory is in use.
 		return nil, errNoNode
 	}
 	return cl, nil
