@@ -74,5 +74,8 @@ func (Kinds) ValidatePayload(kind, key string, deleted bool, payload []byte) err
 func IsUnknownKind(err error) bool { return errors.Is(err, ErrUnknownKind) }
 
 // RootOnly reports the kinds only an author's own key may sign, never a
-// linked device (for ingest.Options.RootOnly): the device list.
-func RootOnly(kind string) bool { return kind == KindDevice }
+// linked device (for ingest.Options.RootOnly): the device list, and
+// private items, whose keys derive from the root key a device never holds.
+// A device-signed private record can only be a replay (the sealed payload
+// of an older version at a higher one, a rollback), so none counts.
+func RootOnly(kind string) bool { return kind == KindDevice || kind == KindPrivate }

@@ -373,3 +373,58 @@ func TestImportRefusesMalformed(t *testing.T) {
 		})
 	}
 }
+
+// TestImportAppliesDeviceRules: Import refuses what the node refuses from
+// a peer: a device-signed record of a root-only kind (a private item) is
+// rejected, and a record signed by a device its author revoked is skipped.
+func TestImportAppliesDeviceRules(t *testing.T) {
+	d := openOfflineT(t, t.TempDir())
+	p, dev, partner := newTestAuthor("importer practitioner"), newTestAuthor("practitioner's phone"), newTestAuthor("partner")
+	cert, err := record.IssueCert(p.key, dev.author, time.Now().Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	signAsDevice := func(b record.Body) *record.Record {
+		t.Helper()
+		rec, err := record.SignAsDevice(dev.key, cert, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rec
+	}
+	pk, err := mentorship.NewPairKey(p.key, partner.author, DefaultCommunity, privPairing)
+	if err != nil {
+		t.Fatal(err)
+	}
+	itemID, _ := mentorship.NewItemID(nil)
+	key, sealed, err := pk.Seal(nil, itemID, mentorship.Item{Type: mentorship.ItemNote, Text: "replayed"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	private := signAsDevice(record.Body{Community: DefaultCommunity, Author: p.author, Kind: mentorship.KindPrivate, Key: key,
+		Version: 2, Timestamp: record.Now(), Payload: sealed})
+	revocation, err := mentorship.Device{Name: "phone", State: mentorship.DeviceRevoked,
+		LinkedAt: uint64(time.Now().Add(-time.Hour).UnixMilli()), RevokedAt: uint64(time.Now().UnixMilli())}.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	revoke, err := record.Sign(p.key, record.Body{Community: DefaultCommunity, Author: p.author, Kind: mentorship.KindDevice,
+		Key: mentorship.DeviceKey(dev.author), Version: 1, Timestamp: record.Now(), Payload: revocation})
+	if err != nil {
+		t.Fatal(err)
+	}
+	profile := p.profile(t, DefaultCommunity, 1, "x", nil)
+	byRevoked := signAsDevice(profile.Body)
+
+	if sum := importDoc(t, d.Local, exportDoc(t, entries(private, revoke)...)); sum.Rejected != 1 || sum.Imported != 1 ||
+		len(sum.Problems) != 1 || !strings.Contains(sum.Problems[0].Reason, "only the author's own key may sign") {
+		t.Errorf("importing a device-signed private item and a revocation = %+v, want the item rejected (root-only kind)", sum)
+	}
+	if sum := importDoc(t, d.Local, exportDoc(t, entries(byRevoked)...)); sum.Skipped != 1 || sum.Imported != 0 ||
+		len(sum.Problems) != 1 || !strings.Contains(sum.Problems[0].Reason, "revoked") {
+		t.Errorf("importing a revoked device's profile = %+v, want it skipped", sum)
+	}
+	if privCount(t, d.Local) != 0 {
+		t.Error("the device-signed private item was stored")
+	}
+}

@@ -36,7 +36,8 @@ import (
 // says revoked, it refuses that device's records in every community
 // (ingest) and hides those it already holds (deviceStore). The
 // primary re-signs under the root key its current records that the revoked
-// device had signed, so their content survives the revocation.
+// device had signed, so their content survives the revocation; never a
+// private item, which a device cannot legitimately write (mentorship.RootOnly).
 
 // DeviceFile holds a linked device's certificate (JSON, mode 0600). A data
 // directory without it is a primary: its key is the practitioner's root.
@@ -193,9 +194,12 @@ func (d *devices) note(rec *record.Record) {
 	}
 }
 
-// hidden reports whether rec was signed by a device its author revoked.
+// hidden reports whether rec was signed by a device its author revoked,
+// or is a device-signed record of a kind only the root key may sign
+// (mentorship.RootOnly), which a node may hold from before that kind
+// became root-only.
 func (d *devices) hidden(rec *record.Record) bool {
-	return rec.SignedByDevice() && d.isRevoked(rec.Author, rec.Signer)
+	return rec.SignedByDevice() && (mentorship.RootOnly(rec.Kind) || d.isRevoked(rec.Author, rec.Signer))
 }
 
 // load reads every stored device record.
@@ -221,8 +225,9 @@ func (d *devices) load(ctx context.Context, s store.Store) error {
 
 // deviceStore is the store as Local and the ingest pipeline use it: it
 // learns revocations from the device records it stores, and hides from
-// Current and List the records of revoked devices (ingest refuses new
-// ones; CurrentMeta still reports them, so no write loses to them).
+// Current and List the records of revoked devices and the device-signed
+// records of root-only kinds (ingest refuses new ones; CurrentMeta still
+// reports them, so no write loses to them).
 type deviceStore struct {
 	store.Store
 	d *devices

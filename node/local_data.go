@@ -64,6 +64,8 @@ func (l *Local) Import(ctx context.Context, r io.Reader) (api.ImportSummary, err
 	pipe := ingest.New(st, mentorship.Kinds{}, ingest.Options{
 		Joined:        func(c string) bool { return slices.Contains(joined, c) },
 		IsUnknownKind: mentorship.IsUnknownKind,
+		RootOnly:      mentorship.RootOnly,
+		DeviceRevoked: l.dev.isRevoked,
 	})
 	type pending struct {
 		index int

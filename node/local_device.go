@@ -106,7 +106,7 @@ func mustAuthor(peerID string) record.Author {
 
 // RevokeDevice implements api.Backend: it writes a revoked device record in
 // every joined community, then signs again under the root key each current
-// record of the caller's that the device had signed.
+// record of the caller's that the device had signed (see resign).
 func (l *Local) RevokeDevice(ctx context.Context, name string) (api.DeviceRevocation, error) {
 	if l.isDevice() {
 		return api.DeviceRevocation{}, api.BadRequest(fmt.Sprintf("this is a linked device of %s: revoke devices on the primary device", l.author))
@@ -154,12 +154,15 @@ func (l *Local) RevokeDevice(ctx context.Context, name string) (api.DeviceRevoca
 }
 
 // resign writes, under the root key, a new version of each current record
-// of the caller's that device signed, with the same content.
+// of the caller's that device signed, with the same content. Records of
+// root-only kinds are skipped: a device never legitimately signs one (a
+// private item it signed can only replay an older sealed version), and
+// signing it again would make that content the practitioner's for good.
 func (l *Local) resign(ctx context.Context, device record.Author) (int, error) {
 	// The device's records are hidden from l.store now: read beneath it.
 	var todo []*record.Record
 	err := eachOwnRecord(ctx, unwrapStore(l.store), l.author, l.communities.has, func(rec *record.Record) {
-		if rec.Signer == device {
+		if rec.Signer == device && !mentorship.RootOnly(rec.Kind) {
 			todo = append(todo, rec)
 		}
 	})

@@ -30,8 +30,12 @@ type privatePair struct {
 	id             string
 	mentor, mentee record.Author
 	state          mentorship.PairState
-	partner        record.Author
-	key            *mentorship.PairKey
+	// accepted is whether, as this node derives the pairing, its responder
+	// accepted it: it is active or completed, or was cancelled after
+	// acceptance. Only then are its items shown (pairItems).
+	accepted bool
+	partner  record.Author
+	key      *mentorship.PairKey
 	// peer IDs of mentor and mentee, computed once.
 	mentorID, menteeID string
 }
@@ -63,9 +67,17 @@ func (l *Local) openPair(ctx context.Context, community, id string) (*privatePai
 	}
 	err := error(api.BadRequest("this node is in no community; join one first"))
 	for _, c := range targets {
-		mentor, mentee, state, perr := l.pairParties(ctx, c, id)
+		e, perr := l.findPairing(ctx, c, id, l.clock())
 		if perr == nil {
-			return l.pairFor(c, id, mentor, mentee, state)
+			v := e.view
+			pp, err := l.pairFor(c, id, v.Mentor, v.Mentee, v.State)
+			if err != nil {
+				return nil, err
+			}
+			// Consent is sticky (mentorship.Pairing.Accepted): it tells a
+			// pairing cancelled after acceptance from a withdrawn proposal.
+			pp.accepted = v.Response != nil && v.Response.Accepted
+			return pp, nil
 		}
 		if err = perr; !api.IsNotFound(perr) {
 			break
@@ -75,11 +87,15 @@ func (l *Local) openPair(ctx context.Context, community, id string) (*privatePai
 }
 
 // pairFor derives the caller's view of a pairing whose parties are known.
+// Knowing only the state, it counts the pairing as accepted if it is active
+// or completed; openPair, which has the records, also knows of a
+// cancellation after acceptance.
 func (l *Local) pairFor(community, id string, mentor, mentee record.Author, state mentorship.PairState) (*privatePair, error) {
 	if l.isDevice() {
 		return nil, errPrivateOnDevice
 	}
-	pp := &privatePair{community: community, id: id, mentor: mentor, mentee: mentee, state: state}
+	pp := &privatePair{community: community, id: id, mentor: mentor, mentee: mentee, state: state,
+		accepted: state == mentorship.PairActive || state == mentorship.PairCompleted}
 	switch l.author {
 	case mentor:
 		pp.partner = mentee
@@ -104,7 +120,7 @@ func (l *Local) pairFor(community, id string, mentor, mentee record.Author, stat
 // other's contact details current; nothing new is added. Pending,
 // declined, cancelled and expired pairings take no writes (contact details
 // are shared only once a pairing is accepted); what was written stays
-// readable.
+// readable if the pairing had been accepted (see pairItems).
 func (pp *privatePair) checkPrivateWrite(act privateAction) error {
 	switch pp.state {
 	case mentorship.PairActive:
@@ -374,6 +390,14 @@ func (l *Local) PairItems(ctx context.Context, community, pairingID string) (api
 	return l.pairItems(ctx, pp)
 }
 
+// pairItems lists the pairing's items. A pairing this node does not derive
+// as accepted (pending, declined, expired, or withdrawn before an answer)
+// shows none: the rule that such pairings take no writes is enforced by
+// the writer's node only, so items found there were written by a modified
+// client, for example by a proposer the reader turned down. Items of an
+// accepted pairing are shown whenever they were written, after its end
+// too: the derived state does not say when it ended, and record times are
+// the writers' own claims.
 func (l *Local) pairItems(ctx context.Context, pp *privatePair) (api.PairItems, error) {
 	out := api.PairItems{
 		Community: pp.community, PairingID: pp.id, State: string(pp.state),
@@ -382,6 +406,9 @@ func (l *Local) pairItems(ctx context.Context, pp *privatePair) (api.PairItems, 
 	}
 	if l.author == pp.mentee {
 		out.YourRole = "mentee"
+	}
+	if !pp.accepted {
+		return out, nil
 	}
 	for _, author := range []record.Author{pp.mentor, pp.mentee} {
 		err := l.pairRecords(ctx, pp, author, func(rec *record.Record) error {

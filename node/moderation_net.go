@@ -9,6 +9,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
 
+	"github.com/mentormesh/mentormesh/mentorship"
 	"github.com/mentormesh/mentormesh/sync/ingest"
 	"github.com/mentormesh/mentormesh/sync/reconcile"
 	"github.com/mentormesh/mentormesh/sync/record"
@@ -83,7 +84,9 @@ func (s moderatedStore) ApplyRemoteBatch(ctx context.Context, recs []*record.Rec
 }
 
 // moderatedSyncStore keeps blocked authors' records out of what catch-up
-// sends. (What it receives from them, ingest ignores.)
+// sends (what it receives from them, ingest ignores), and device-signed
+// records of root-only kinds stored before their kind became root-only:
+// peers reject those, which would end every session with them.
 type moderatedSyncStore struct {
 	reconcile.Store
 	mod *moderation
@@ -96,7 +99,7 @@ func (s moderatedSyncStore) Records(ctx context.Context, ids []record.ID) ([]*re
 	}
 	kept := recs[:0]
 	for _, r := range recs {
-		if !s.mod.blocked(r.Author) {
+		if !s.mod.blocked(r.Author) && !(r.SignedByDevice() && mentorship.RootOnly(r.Kind)) {
 			kept = append(kept, r)
 		}
 	}

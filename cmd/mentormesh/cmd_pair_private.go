@@ -9,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/mentormesh/mentormesh/mentorship"
 	"github.com/mentormesh/mentormesh/node/api"
 )
 
@@ -23,9 +24,9 @@ func pairPrivateSubcommands() []*cli.Command {
 				{
 					Name:      "add",
 					Usage:     "add a goal to an active pairing",
-					UsageText: "mentormesh pair goal add PAIRING_ID --title TITLE [--due YYYY-MM-DD] [--status STATUS]",
+					UsageText: "mentormesh pair goal add PAIRING_ID --title TITLE|- [--due YYYY-MM-DD] [--status STATUS]",
 					Flags: []cli.Flag{
-						&cli.StringFlag{Name: "title", Usage: "what the goal is (up to 200 characters)", Required: true},
+						&cli.StringFlag{Name: "title", Usage: "what the goal is (up to 200 characters)" + stdinHint, Required: true},
 						&cli.StringFlag{Name: "due", Usage: "due date, YYYY-MM-DD"},
 						&cli.StringFlag{Name: "status", Usage: "open (default), in-progress, done or dropped"},
 						jsonFlag,
@@ -35,10 +36,10 @@ func pairPrivateSubcommands() []*cli.Command {
 				{
 					Name:      "set",
 					Usage:     "change one of your goals: its status, title or due date",
-					UsageText: "mentormesh pair goal set PAIRING_ID GOAL_ID [--status STATUS] [--title TITLE] [--due YYYY-MM-DD]",
+					UsageText: "mentormesh pair goal set PAIRING_ID GOAL_ID [--status STATUS] [--title TITLE|-] [--due YYYY-MM-DD]",
 					Flags: []cli.Flag{
 						&cli.StringFlag{Name: "status", Usage: "open, in-progress, done or dropped"},
-						&cli.StringFlag{Name: "title", Usage: "new title"},
+						&cli.StringFlag{Name: "title", Usage: "new title (up to 200 characters)" + stdinHint},
 						&cli.StringFlag{Name: "due", Usage: "new due date, YYYY-MM-DD"},
 						jsonFlag,
 					},
@@ -53,11 +54,11 @@ func pairPrivateSubcommands() []*cli.Command {
 				{
 					Name:      "log",
 					Usage:     "record a session",
-					UsageText: "mentormesh pair session log PAIRING_ID --date DATE --duration DURATION [--notes NOTES]",
+					UsageText: "mentormesh pair session log PAIRING_ID --date DATE --duration DURATION [--notes NOTES|-]",
 					Flags: []cli.Flag{
 						&cli.StringFlag{Name: "date", Usage: "when: YYYY-MM-DD, 'YYYY-MM-DD HH:MM' (local time) or RFC 3339", Required: true},
 						&cli.StringFlag{Name: "duration", Usage: "how long: 60m, 1h30m, or minutes (90); up to 24h", Required: true},
-						&cli.StringFlag{Name: "notes", Usage: "what you worked on (up to 4000 characters)"},
+						&cli.StringFlag{Name: "notes", Usage: "what you worked on (up to 4000 characters)" + stdinHint},
 						jsonFlag,
 					},
 					Action: pairSessionLog,
@@ -71,9 +72,9 @@ func pairPrivateSubcommands() []*cli.Command {
 				{
 					Name:      "add",
 					Usage:     "add a note",
-					UsageText: "mentormesh pair note add PAIRING_ID --text TEXT",
+					UsageText: "mentormesh pair note add PAIRING_ID --text TEXT|-",
 					Flags: []cli.Flag{
-						&cli.StringFlag{Name: "text", Usage: "the note (up to 4000 characters)", Required: true},
+						&cli.StringFlag{Name: "text", Usage: "the note (up to 4000 characters)" + stdinHint, Required: true},
 						jsonFlag,
 					},
 					Action: pairNoteAdd,
@@ -87,9 +88,9 @@ func pairPrivateSubcommands() []*cli.Command {
 				{
 					Name:      "set",
 					Usage:     "set (or replace) your contact details for this pairing",
-					UsageText: "mentormesh pair contact set PAIRING_ID --text TEXT",
+					UsageText: "mentormesh pair contact set PAIRING_ID --text TEXT|-",
 					Flags: []cli.Flag{
-						&cli.StringFlag{Name: "text", Usage: "how to reach you: e-mail, phone, video link... (up to 500 characters)", Required: true},
+						&cli.StringFlag{Name: "text", Usage: "how to reach you: e-mail, phone, video link... (up to 500 characters)" + stdinHint, Required: true},
 						jsonFlag,
 					},
 					Action: pairContactSet,
@@ -194,8 +195,11 @@ func pairGoalAdd(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	in := api.GoalInput{Title: c.String("title"), Status: c.String("status")}
+	in := api.GoalInput{Status: c.String("status")}
 	if in.Community, err = privateCommunityFlag(c, "pair goal add"); err != nil {
+		return err
+	}
+	if in.Title, err = privateTextFlag(c, "title", mentorship.MaxGoalTitleLen); err != nil {
 		return err
 	}
 	if c.IsSet("due") {
@@ -224,7 +228,10 @@ func pairGoalSet(c *cli.Context) error {
 		in.Status = &v
 	}
 	if c.IsSet("title") {
-		v := c.String("title")
+		v, err := privateTextFlag(c, "title", mentorship.MaxGoalTitleLen)
+		if err != nil {
+			return err
+		}
 		in.Title = &v
 	}
 	if c.IsSet("due") {
@@ -247,7 +254,7 @@ func pairSessionLog(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	in := api.SessionInput{Notes: c.String("notes")}
+	var in api.SessionInput
 	if in.Community, err = privateCommunityFlag(c, "pair session log"); err != nil {
 		return err
 	}
@@ -257,26 +264,29 @@ func pairSessionLog(c *cli.Context) error {
 	if in.DurationMinutes, err = parseSessionMinutes(c.String("duration")); err != nil {
 		return err
 	}
+	if in.Notes, err = privateTextFlag(c, "notes", mentorship.MaxSessionNotesLen); err != nil {
+		return err
+	}
 	return runPairWrite(c, "pair session log", func(b *backend) (api.PairItem, error) {
 		return b.LogSession(c.Context, args[0], in)
 	})
 }
 
 func pairNoteAdd(c *cli.Context) error {
-	return pairTextWrite(c, "pair note add", func(b *backend, id, community, text string) (api.PairItem, error) {
+	return pairTextWrite(c, "pair note add", mentorship.MaxNoteLen, func(b *backend, id, community, text string) (api.PairItem, error) {
 		return b.AddNote(c.Context, id, api.NoteInput{Community: community, Text: text})
 	})
 }
 
 func pairContactSet(c *cli.Context) error {
-	return pairTextWrite(c, "pair contact set", func(b *backend, id, community, text string) (api.PairItem, error) {
+	return pairTextWrite(c, "pair contact set", mentorship.MaxContactLen, func(b *backend, id, community, text string) (api.PairItem, error) {
 		return b.SetContact(c.Context, id, api.ContactInput{Community: community, Text: text})
 	})
 }
 
 // pairTextWrite runs a subcommand whose only input is the pairing ID and
-// --text: notes and contact details.
-func pairTextWrite(c *cli.Context, name string, write func(b *backend, id, community, text string) (api.PairItem, error)) error {
+// --text, of at most max characters: notes and contact details.
+func pairTextWrite(c *cli.Context, name string, max int, write func(b *backend, id, community, text string) (api.PairItem, error)) error {
 	args, err := privateArgs(c, name, "PAIRING_ID")
 	if err != nil {
 		return err
@@ -285,8 +295,12 @@ func pairTextWrite(c *cli.Context, name string, write func(b *backend, id, commu
 	if err != nil {
 		return err
 	}
+	text, err := privateTextFlag(c, "text", max)
+	if err != nil {
+		return err
+	}
 	return runPairWrite(c, name, func(b *backend) (api.PairItem, error) {
-		return write(b, args[0], community, c.String("text"))
+		return write(b, args[0], community, text)
 	})
 }
 

@@ -2,9 +2,13 @@ package main
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/urfave/cli/v2"
 
 	"github.com/mentormesh/mentormesh/node/api"
 )
@@ -98,6 +102,77 @@ func TestPrintPairItems(t *testing.T) {
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("printPairItems output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// countingReader counts the bytes read from an endless stream of 'x'.
+type countingReader struct{ n int64 }
+
+func (r *countingReader) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = 'x'
+	}
+	r.n += int64(len(p))
+	return len(p), nil
+}
+
+func TestReadPrivateText(t *testing.T) {
+	tests := []struct {
+		in   string
+		max  int
+		want string
+		code int // 0: no error
+	}{
+		{"Private note.\n", 4000, "Private note.", 0},
+		{"  two\nlines\r\n\n", 4000, "two\nlines", 0},
+		{"", 500, "", 0},
+		{strings.Repeat("é", 500) + "\n", 500, strings.Repeat("é", 500), 0},
+		{strings.Repeat("é", 501), 500, "", 2},
+		{strings.Repeat("x", 201), 200, "", 2},
+		{strings.Repeat(" ", 5000) + "x", 500, "", 2},
+	}
+	for _, tt := range tests {
+		got, err := readPrivateText(strings.NewReader(tt.in), "text", tt.max)
+		code := 0
+		var ec cli.ExitCoder
+		if errors.As(err, &ec) {
+			code = ec.ExitCode()
+		} else if err != nil {
+			code = -1
+		}
+		if got != tt.want || code != tt.code {
+			t.Errorf("readPrivateText(%.20q..., %d) = %.20q..., exit %d (%v); want %.20q..., exit %d", tt.in, tt.max, got, code, err, tt.want, tt.code)
+		}
+		if code == 2 && !strings.Contains(err.Error(), fmt.Sprintf("more than %d characters", tt.max)) {
+			t.Errorf("readPrivateText over %d: error %q, want it to name the limit", tt.max, err)
+		}
+	}
+	// An endless input is read no further than the limit allows.
+	r := &countingReader{}
+	if _, err := readPrivateText(r, "notes", 4000); err == nil || r.n > 64<<10 {
+		t.Errorf("readPrivateText(endless) read %d bytes, error %v; want an error after at most 64 KiB", r.n, err)
+	}
+}
+
+// TestPrivateTextFlagFromStdin: "-" reads the flag's text from the app's
+// standard input; any other value is the text.
+func TestPrivateTextFlagFromStdin(t *testing.T) {
+	for _, tt := range []struct{ arg, stdin, want string }{
+		{"-", "from stdin\n", "from stdin"},
+		{"inline", "unused", "inline"},
+	} {
+		var got string
+		app := &cli.App{
+			Reader: strings.NewReader(tt.stdin),
+			Flags:  []cli.Flag{&cli.StringFlag{Name: "text"}},
+			Action: func(c *cli.Context) (err error) {
+				got, err = privateTextFlag(c, "text", 100)
+				return err
+			},
+		}
+		if err := app.Run([]string{"mentormesh", "--text", tt.arg}); err != nil || got != tt.want {
+			t.Errorf("--text %s with stdin %q = %q, %v; want %q", tt.arg, tt.stdin, got, err, tt.want)
 		}
 	}
 }

@@ -82,10 +82,19 @@ func TestPrivateNoteReachesPartnerNeverOnlineTogether(t *testing.T) {
 	waitPairing(t, a, p.ID, "the offer", func(p pairingJSON) bool { return p.State == "pending" })
 	a.MustCLI("pair", "accept", p.ID)
 	const text = "Private: I want to work on holding silence in rounds."
+	// The note goes on standard input (--text -), not in the arguments
+	// (which the process list and shell history show).
 	var note pairItemJSON
-	a.MustCLIJSON(&note, "pair", "note", "add", p.ID, "--text", text, "--json")
+	r := a.CLIInput(text+"\n", "pair", "note", "add", p.ID, "--text", "-", "--json")
+	if err := r.DecodeJSON(&note); r.Code != 0 || err != nil {
+		t.Fatalf("%v\ndecoding: %v", r, err)
+	}
 	if note.Type != "note" || note.Role != "mentee" || !note.Mine || note.Text != text {
-		t.Fatalf("pair note add on A = %+v", note)
+		t.Fatalf("pair note add --text - on A = %+v", note)
+	}
+	if r := a.CLIInput(strings.Repeat("x", 501), "pair", "contact", "set", p.ID, "--text", "-"); r.Code != 2 ||
+		!strings.Contains(r.Stderr, "--text -: standard input holds more than 500 characters") {
+		t.Errorf("pair contact set with 501 characters on standard input: %v\nwant exit 2 naming the limit", r)
 	}
 	waitPairing(t, c, p.ID, "the acceptance", func(p pairingJSON) bool { return p.State == "active" })
 	harness.WaitFor(t, propagateTimeout, "the private note stored on C", func() error {

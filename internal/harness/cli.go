@@ -41,10 +41,24 @@ func (h *Harness) Run(env []string, args ...string) Result {
 // (a `run` that should refuse its flags would otherwise run until killed).
 func (h *Harness) RunTimeout(timeout time.Duration, env []string, args ...string) Result {
 	h.t.Helper()
+	return h.run(timeout, "", env, args)
+}
+
+// RunInput is Run with stdin as the command's standard input.
+func (h *Harness) RunInput(stdin string, env []string, args ...string) Result {
+	h.t.Helper()
+	return h.run(CommandTimeout, stdin, env, args)
+}
+
+func (h *Harness) run(timeout time.Duration, stdin string, env, args []string) Result {
+	h.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := h.command(ctx, args)
 	cmd.Env = append(append([]string(nil), h.env...), env...)
+	if stdin != "" {
+		cmd.Stdin = strings.NewReader(stdin)
+	}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()

@@ -171,6 +171,13 @@ func (n *Node) CLI(args ...string) Result {
 	return n.h.Run(nil, append([]string{"--data-dir", n.Dir}, args...)...)
 }
 
+// CLIInput runs a mentormesh command on the node's data directory with
+// stdin as its standard input.
+func (n *Node) CLIInput(stdin string, args ...string) Result {
+	n.h.t.Helper()
+	return n.h.RunInput(stdin, nil, append([]string{"--data-dir", n.Dir}, args...)...)
+}
+
 // MustCLI runs a command on the node's data directory that must exit 0,
 // and returns its stdout.
 func (n *Node) MustCLI(args ...string) string {
