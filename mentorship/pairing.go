@@ -1,10 +1,10 @@
 package mentorship
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/mentormesh/mentormesh/internal/pbwire"
@@ -16,7 +16,7 @@ import (
 // records (see DerivePairing), so consent can be checked by anyone and no
 // record is ever written by two people.
 
-// Pairing limits.
+// Pairing limits. The text limits apply to the sealed text (PairText).
 const (
 	MaxPairMessageLen = 1000
 	MaxPairReasonLen  = 500
@@ -28,7 +28,9 @@ const (
 	MaxPairingExpiry = 365 * 24 * time.Hour
 	// MinPairingExpiry is the shortest wait a proposer may choose.
 	MinPairingExpiry = time.Minute
-	maxPairingSz     = 16 << 10
+	// maxPairingSz bounds the payload: the largest sealed text (16 430
+	// bytes, seal.go) and the other fields (about 150 bytes) fit.
+	maxPairingSz = 17 << 10
 	// maxUnixMilli is the end of year 9999, the bound on record times.
 	maxUnixMilli = 253402300799999
 )
@@ -68,15 +70,16 @@ type Pairing struct {
 	// of its record keeps it, so consent stays visible after a cancel or a
 	// completion.
 	Accepted bool
-	// Message is the proposer's goal or message (proposer's records).
-	Message string
 	// ProposedAt and ExpiresAt are Unix milliseconds (proposer's records);
 	// 0 means unknown and never.
 	ProposedAt uint64
 	ExpiresAt  uint64
-	Reason     string // why it was declined or cancelled
-	Rating     int    // 1 to 5, only when completed; 0 = none
-	Comment    string // feedback, only when completed
+	Rating     int // 1 to 5, only when completed; 0 = none
+	// SealedText is the record's free text (the proposer's message, a
+	// reason, a comment: PairText), sealed to the two parties
+	// (PairKey.SealText); nil when the record has none. Nodes check only
+	// its envelope; only the parties can read it.
+	SealedText []byte
 }
 
 // Field numbers of the pairing payload (docs/PROTOCOL.md).
@@ -87,12 +90,16 @@ const (
 	fPairNonce      = 4
 	fPairStatus     = 5
 	fPairAccepted   = 6
-	fPairMessage    = 7
 	fPairProposedAt = 8
 	fPairExpiresAt  = 9
-	fPairReason     = 10
 	fPairRating     = 11
-	fPairComment    = 12
+	fPairSealedText = 13
+	// Fields 7, 10 and 12 carried the message, reason and comment in
+	// plaintext before they were sealed; a payload with any of them is
+	// invalid, so no node stores or relays such text.
+	fPairRetiredMessage = 7
+	fPairRetiredReason  = 10
+	fPairRetiredComment = 12
 )
 
 // pairingIDDomain separates pairing-ID hashes from any other use of SHA-256
@@ -131,13 +138,11 @@ func CheckPairingID(id string) error {
 	return nil
 }
 
-// Normalize trims the free text, so the same record always encodes the same
-// way.
-func (p Pairing) Normalize() Pairing {
-	p.Message = strings.TrimSpace(p.Message)
-	p.Reason = strings.TrimSpace(p.Reason)
-	p.Comment = strings.TrimSpace(p.Comment)
-	return p
+// Equal reports whether p and q are the same payload.
+func (p Pairing) Equal(q Pairing) bool {
+	return p.Mentor == q.Mentor && p.Mentee == q.Mentee && p.Proposer == q.Proposer && p.Nonce == q.Nonce &&
+		p.Status == q.Status && p.Accepted == q.Accepted && p.ProposedAt == q.ProposedAt &&
+		p.ExpiresAt == q.ExpiresAt && p.Rating == q.Rating && bytes.Equal(p.SealedText, q.SealedText)
 }
 
 // Validate checks the payload against the domain's rules. It cannot check
@@ -165,33 +170,25 @@ func (p Pairing) Validate() error {
 		return fmt.Errorf("%w pairing: time after the year 9999", ErrInvalid)
 	case p.ExpiresAt != 0 && p.ExpiresAt <= p.ProposedAt:
 		return fmt.Errorf("%w pairing: expires before it was proposed", ErrInvalid)
-	case p.Reason != "" && p.Status != StatusDeclined && p.Status != StatusCancelled:
-		return fmt.Errorf("%w pairing: a reason goes only with declined or cancelled, not %s", ErrInvalid, p.Status)
 	case p.Rating != 0 && p.Status != StatusCompleted:
 		return fmt.Errorf("%w pairing: a rating goes only with completed, not %s", ErrInvalid, p.Status)
 	case p.Rating < 0 || p.Rating > 5:
 		return fmt.Errorf("%w pairing: rating %d, want 1 to 5", ErrInvalid, p.Rating)
-	case p.Comment != "" && p.Status != StatusCompleted:
-		return fmt.Errorf("%w pairing: a comment goes only with completed, not %s", ErrInvalid, p.Status)
+	case p.SealedText != nil && p.Status == StatusAccepted:
+		// Acceptance carries no text (PairText.checkFor): a sealed text
+		// here can only be padding for a covert channel.
+		return fmt.Errorf("%w pairing: an acceptance carries no text", ErrInvalid)
 	}
-	if err := checkPairingText("message", p.Message, MaxPairMessageLen); err != nil {
-		return err
+	if p.SealedText != nil {
+		if _, _, err := decodeSealed(p.SealedText, "pairing text"); err != nil {
+			return err
+		}
 	}
-	if err := checkPairingText("reason", p.Reason, MaxPairReasonLen); err != nil {
-		return err
-	}
-	return checkPairingText("comment", p.Comment, MaxPairCommentLen)
+	return nil
 }
 
-// checkPairingText applies the text rules to a pairing's free text, which
-// may span lines.
-func checkPairingText(what, s string, max int) error {
-	return checkTextOf("pairing", what, s, max, true)
-}
-
-// Encode returns the payload bytes of a normalized, valid pairing record.
+// Encode returns the payload bytes of a valid pairing record.
 func (p Pairing) Encode() ([]byte, error) {
-	p = p.Normalize()
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -202,14 +199,11 @@ func (p Pairing) Encode() ([]byte, error) {
 	e.BytesField(fPairNonce, p.Nonce[:])
 	e.Uint(fPairStatus, uint64(p.Status))
 	e.Bool(fPairAccepted, p.Accepted)
-	e.String(fPairMessage, p.Message)
 	e.Uint(fPairProposedAt, p.ProposedAt)
 	e.Uint(fPairExpiresAt, p.ExpiresAt)
-	e.String(fPairReason, p.Reason)
 	e.Uint(fPairRating, uint64(p.Rating))
-	e.String(fPairComment, p.Comment)
-	// Limits count characters (up to four bytes each); the byte cap is what
-	// every node enforces.
+	e.BytesField(fPairSealedText, p.SealedText)
+	// The largest valid envelope fits; keep the check in case limits grow.
 	if n := len(e.Bytes()); n > maxPairingSz {
 		return nil, fmt.Errorf("%w pairing: %d bytes encoded, at most %d: shorten the text", ErrInvalid, n, maxPairingSz)
 	}
@@ -217,7 +211,8 @@ func (p Pairing) Encode() ([]byte, error) {
 }
 
 // DecodePairing parses and validates a pairing payload. Unknown fields are
-// skipped, so records of newer versions are still accepted and relayed.
+// skipped, so records of newer versions are still accepted and relayed;
+// the retired plaintext fields 7, 10 and 12 are refused.
 func DecodePairing(b []byte) (Pairing, error) {
 	var p Pairing
 	if len(b) > maxPairingSz {
@@ -248,22 +243,20 @@ func DecodePairing(b []byte) (Pairing, error) {
 			p.Status = PairStatus(d.Varint())
 		case fPairAccepted:
 			p.Accepted = d.Bool()
-		case fPairMessage:
-			p.Message = d.StringValue()
 		case fPairProposedAt:
 			p.ProposedAt = d.Varint()
 		case fPairExpiresAt:
 			p.ExpiresAt = d.Varint()
-		case fPairReason:
-			p.Reason = d.StringValue()
 		case fPairRating:
 			if v := d.Varint(); v > 5 {
 				d.Fail(fmt.Errorf("rating %d, want 1 to 5", v))
 			} else {
 				p.Rating = int(v)
 			}
-		case fPairComment:
-			p.Comment = d.StringValue()
+		case fPairSealedText:
+			p.SealedText = bytes.Clone(d.BytesValue())
+		case fPairRetiredMessage, fPairRetiredReason, fPairRetiredComment:
+			d.Fail(fmt.Errorf("field %d (a plaintext message, reason or comment) is retired: text goes sealed in field %d", num, fPairSealedText))
 		}
 		if int(num) < len(seen) {
 			seen[num] = true

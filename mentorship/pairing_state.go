@@ -23,7 +23,7 @@ type PairingView struct {
 	Mentee   [32]byte
 	Proposer [32]byte
 	State    PairState
-	// Proposal is the proposer's current record: message, expiry and the
+	// Proposal is the proposer's current record: sealed message, expiry and the
 	// proposer's status.
 	Proposal Pairing
 	// Response is the responder's current record, nil while it has none.
@@ -76,14 +76,16 @@ func (v PairingView) Record(who [32]byte) *Pairing {
 	return nil
 }
 
-// Feedback returns the rating and comment a party left. Feedback counts
-// only in completed pairings: in any other state both are empty.
-func (v PairingView) Feedback(from [32]byte) (rating int, comment string) {
+// Feedback returns the rating a party left, and whether its feedback
+// counts: only in completed pairings, from a record with status completed.
+// The comment that goes with it is in the record's sealed text, which only
+// the partners can open (PairKey.OpenText).
+func (v PairingView) Feedback(from [32]byte) (rating int, counts bool) {
 	r := v.Record(from)
 	if v.State != PairCompleted || r == nil || r.Status != StatusCompleted {
-		return 0, ""
+		return 0, false
 	}
-	return r.Rating, r.Comment
+	return r.Rating, true
 }
 
 // DerivePairing computes the state of pairing id from the current pairing
@@ -245,16 +247,29 @@ func (v PairingView) Describe(who [32]byte) string {
 }
 
 // ActionInput is what goes with an action: a reason with decline or cancel,
-// a rating (1 to 5, or 0 for none) and a comment with complete.
+// a rating (1 to 5, or 0 for none) and a comment with complete. The reason
+// and the comment are sealed (PairKey.SealNext); the rating is public.
 type ActionInput struct {
 	Reason  string
 	Rating  int
 	Comment string
 }
 
+func (in ActionInput) text() PairText {
+	return PairText{Reason: in.Reason, Comment: in.Comment}.Normalize()
+}
+
+// HasText reports whether in carries text to seal.
+func (in ActionInput) HasText() bool { return !in.text().IsZero() }
+
 // Next returns the record who writes to perform action on the pairing. It
 // fails with a *TransitionError if the state does not allow the action,
 // ErrNotParty if who is not a party, and ErrInvalid for bad input.
+//
+// The record's SealedText is the proposer's, carried over verbatim (it
+// holds the message, and stays readable without the key, so a linked
+// device can write it); the responder's has none. If in has a reason or a
+// comment, the caller seals the new text with PairKey.SealNext.
 func (v PairingView) Next(who [32]byte, action PairAction, in ActionInput) (Pairing, error) {
 	if v.Role(who) == "" {
 		return Pairing{}, fmt.Errorf("%w: pairing %s is between others", ErrNotParty, v.ID)
@@ -270,6 +285,9 @@ func (v PairingView) Next(who [32]byte, action PairAction, in ActionInput) (Pair
 	if (in.Rating != 0 || in.Comment != "") && action != ActionComplete {
 		return Pairing{}, fmt.Errorf("%w pairing: a rating or comment goes with complete, not %s", ErrInvalid, action)
 	}
+	if err := in.text().Validate(); err != nil {
+		return Pairing{}, err
+	}
 	if !slices.Contains(v.Actions(who), action) {
 		return Pairing{}, v.refusal(who, action)
 	}
@@ -282,18 +300,17 @@ func (v PairingView) Next(who [32]byte, action PairAction, in ActionInput) (Pair
 		// Consent is sticky: it stays on every later version.
 		next.Accepted = v.Response != nil && v.Response.Accepted
 	}
-	next.Reason, next.Rating, next.Comment = "", 0, ""
+	next.Rating = 0
 	switch action {
 	case ActionAccept:
 		next.Status, next.Accepted = StatusAccepted, true
 	case ActionDecline:
-		next.Status, next.Reason = StatusDeclined, in.Reason
+		next.Status = StatusDeclined
 	case ActionCancel:
-		next.Status, next.Reason = StatusCancelled, in.Reason
+		next.Status = StatusCancelled
 	case ActionComplete:
-		next.Status, next.Rating, next.Comment = StatusCompleted, in.Rating, in.Comment
+		next.Status, next.Rating = StatusCompleted, in.Rating
 	}
-	next = next.Normalize()
 	if err := next.Validate(); err != nil {
 		return Pairing{}, err
 	}
@@ -323,10 +340,11 @@ func (v PairingView) refusal(who [32]byte, action PairAction) error {
 	return &TransitionError{msg: b.String()}
 }
 
-// NewProposal returns the proposer's opening record of a new pairing. The
-// nonce must be random (16 bytes from a cryptographic source); expiresIn 0
-// means DefaultPairingExpiry.
-func NewProposal(mentor, mentee, proposer [32]byte, nonce [16]byte, message string, now time.Time, expiresIn time.Duration) (Pairing, error) {
+// NewProposal returns the proposer's opening record of a new pairing,
+// without text (a message is sealed into it with PairKey.SealText once its
+// ID is known). The nonce must be random (16 bytes from a cryptographic
+// source); expiresIn 0 means DefaultPairingExpiry.
+func NewProposal(mentor, mentee, proposer [32]byte, nonce [16]byte, now time.Time, expiresIn time.Duration) (Pairing, error) {
 	if expiresIn == 0 {
 		expiresIn = DefaultPairingExpiry
 	}
@@ -338,10 +356,9 @@ func NewProposal(mentor, mentee, proposer [32]byte, nonce [16]byte, message stri
 	p := Pairing{
 		Mentor: mentor, Mentee: mentee, Proposer: proposer, Nonce: nonce,
 		Status:     StatusProposed,
-		Message:    message,
 		ProposedAt: at,
 		ExpiresAt:  at + uint64(expiresIn.Milliseconds()),
-	}.Normalize()
+	}
 	if err := p.Validate(); err != nil {
 		return Pairing{}, err
 	}

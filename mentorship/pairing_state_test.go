@@ -1,6 +1,7 @@
 package mentorship_test
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"slices"
@@ -299,14 +300,22 @@ func TestNextInput(t *testing.T) {
 			t.Errorf("%s: Next error = %v, want %v", tt.name, err, mentorship.ErrInvalid)
 		}
 	}
-	// The proposer's records keep the message and expiry.
-	next, err := active.Next(ben, mentorship.ActionComplete, mentorship.ActionInput{Rating: 5, Comment: "  Thanks!  "})
+	// The proposer's records keep the sealed message and expiry; the
+	// comment is for the caller to seal (PairKey.SealNext).
+	sealed := sealedText(t, 256)
+	prop := side(t, ben, mentorship.StatusProposed, false)
+	prop.Pairing.SealedText = sealed
+	withText := view(t, []mentorship.PairingRecord{prop, side(t, ada, mentorship.StatusAccepted, true)}, beforeExpiry)
+	next, err := withText.Next(ben, mentorship.ActionComplete, mentorship.ActionInput{Rating: 5, Comment: "  Thanks!  "})
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := proposal(t)
-	if next.Message != p.Message || next.ExpiresAt != p.ExpiresAt || next.ProposedAt != p.ProposedAt || next.Comment != "Thanks!" {
-		t.Errorf("proposer's completion = %+v, want the proposal's message and times, comment trimmed", next)
+	if !bytes.Equal(next.SealedText, sealed) || next.ExpiresAt != p.ExpiresAt || next.ProposedAt != p.ProposedAt || next.Rating != 5 {
+		t.Errorf("proposer's completion = %+v, want the proposal's sealed text and times", next)
+	}
+	if resp, err := withText.Next(ada, mentorship.ActionComplete, mentorship.ActionInput{Rating: 4}); err != nil || resp.SealedText != nil {
+		t.Errorf("responder's completion = %+v, %v; want no sealed text", resp, err)
 	}
 }
 
@@ -383,7 +392,7 @@ func TestDeriveProperties(t *testing.T) {
 		// Records of third parties and of other pairings change nothing.
 		var core []mentorship.PairingRecord
 		for _, r := range recs {
-			if (r.Author == v.Proposer && r.Pairing == v.Proposal) || (v.Response != nil && r.Author == v.Responder() && r.Pairing == *v.Response) {
+			if (r.Author == v.Proposer && r.Pairing.Equal(v.Proposal)) || (v.Response != nil && r.Author == v.Responder() && r.Pairing.Equal(*v.Response)) {
 				core = append(core, r)
 			}
 		}
@@ -402,11 +411,11 @@ func TestDeriveProperties(t *testing.T) {
 }
 
 func sameView(a, b mentorship.PairingView) bool {
-	if (a.Response == nil) != (b.Response == nil) || (a.Response != nil && *a.Response != *b.Response) {
+	if (a.Response == nil) != (b.Response == nil) || (a.Response != nil && !a.Response.Equal(*b.Response)) {
 		return false
 	}
-	a.Response, b.Response = nil, nil
-	return a == b
+	return a.ID == b.ID && a.Mentor == b.Mentor && a.Mentee == b.Mentee && a.Proposer == b.Proposer &&
+		a.State == b.State && a.Proposal.Equal(b.Proposal)
 }
 
 // model is the pairing lifecycle as the issue describes it, written
@@ -426,7 +435,7 @@ func TestLifecycleProperty(t *testing.T) {
 		if offer {
 			proposer, responder = ada, ben
 		}
-		p, err := mentorship.NewProposal(ada, ben, proposer, nonce, "goal", t0, 0)
+		p, err := mentorship.NewProposal(ada, ben, proposer, nonce, t0, 0)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,11 +1,14 @@
 package mentorship_test
 
 import (
+	"bytes"
 	"encoding/hex"
 	"errors"
 	"strings"
 	"testing"
 	"time"
+
+	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/mentormesh/mentormesh/internal/pbwire"
 	"github.com/mentormesh/mentormesh/mentorship"
@@ -37,7 +40,7 @@ type tb interface {
 // proposal is Ben's request to Ada, proposed at t0, expiring in 30 days.
 func proposal(t tb) mentorship.Pairing {
 	t.Helper()
-	p, err := mentorship.NewProposal(ada, ben, ben, nonce, "Help me facilitate my first circle.", t0, 0)
+	p, err := mentorship.NewProposal(ada, ben, ben, nonce, t0, 0)
 	if err != nil {
 		t.Fatalf("NewProposal: %v", err)
 	}
@@ -58,19 +61,18 @@ func TestNewProposal(t *testing.T) {
 	want := mentorship.Pairing{
 		Mentor: ada, Mentee: ben, Proposer: ben, Nonce: nonce,
 		Status:     mentorship.StatusProposed,
-		Message:    "Help me facilitate my first circle.",
 		ProposedAt: uint64(t0.UnixMilli()),
 		ExpiresAt:  uint64(t0.Add(30 * 24 * time.Hour).UnixMilli()),
 	}
-	if p != want {
+	if !p.Equal(want) {
 		t.Errorf("NewProposal = %+v, want %+v", p, want)
 	}
 	for _, d := range []time.Duration{-time.Hour, time.Second, 366 * 24 * time.Hour} {
-		if _, err := mentorship.NewProposal(ada, ben, ben, nonce, "", t0, d); !errors.Is(err, mentorship.ErrInvalid) {
+		if _, err := mentorship.NewProposal(ada, ben, ben, nonce, t0, d); !errors.Is(err, mentorship.ErrInvalid) {
 			t.Errorf("NewProposal(expires in %v) error = %v, want %v", d, err, mentorship.ErrInvalid)
 		}
 	}
-	if _, err := mentorship.NewProposal(ada, ada, ada, nonce, "", t0, 0); !errors.Is(err, mentorship.ErrInvalid) {
+	if _, err := mentorship.NewProposal(ada, ada, ada, nonce, t0, 0); !errors.Is(err, mentorship.ErrInvalid) {
 		t.Errorf("NewProposal(to yourself) error = %v, want %v", err, mentorship.ErrInvalid)
 	}
 }
@@ -78,14 +80,12 @@ func TestNewProposal(t *testing.T) {
 // TestPairingVector pins the encoding documented in docs/PROTOCOL.md.
 func TestPairingVector(t *testing.T) {
 	p := proposal(t)
-	p.Message = "Hi"
 	got := hex.EncodeToString(mustEncodePairing(t, p))
 	want := "0a20" + strings.Repeat("a1", 32) +
 		"1220" + strings.Repeat("b2", 32) +
 		"1a20" + strings.Repeat("b2", 32) +
 		"2210" + "0102030405060708090a0b0c0d0e0f10" +
 		"2801" + // status proposed
-		"3a024869" + // message "Hi"
 		"40" + "80b883a1f732" + // proposed_at 1750000000000
 		"48" + "80c8fef48033" // expires_at 1752592000000
 	if got != want {
@@ -101,20 +101,22 @@ func TestPairingVector(t *testing.T) {
 func TestPairingRoundTrip(t *testing.T) {
 	p := proposal(t)
 	done := mentorship.Pairing{Mentor: ada, Mentee: ben, Proposer: ben, Nonce: nonce, Status: mentorship.StatusCompleted,
-		Accepted: true, Rating: 5, Comment: "Clear, kind, practical.\nThank you."}
+		Accepted: true, Rating: 5}
 	cancelled := p
-	cancelled.Status, cancelled.Reason = mentorship.StatusCancelled, "Found someone closer to my time zone."
-	long := p
-	long.Message = strings.Repeat("é", mentorship.MaxPairMessageLen)
-	for _, in := range []mentorship.Pairing{p, done, cancelled, long} {
+	cancelled.Status = mentorship.StatusCancelled
+	withText := p
+	withText.SealedText = sealedText(t, 256)
+	longest := done
+	longest.SealedText = sealedText(t, 16384)
+	for _, in := range []mentorship.Pairing{p, done, cancelled, withText, longest} {
 		b := mustEncodePairing(t, in)
 		got, err := mentorship.DecodePairing(b)
 		if err != nil {
 			t.Errorf("DecodePairing(Encode(%+v)) error = %v", in, err)
 			continue
 		}
-		if got != in.Normalize() {
-			t.Errorf("DecodePairing(Encode(p)) = %+v, want %+v", got, in.Normalize())
+		if !got.Equal(in) {
+			t.Errorf("DecodePairing(Encode(p)) = %+v, want %+v", got, in)
 		}
 	}
 }
@@ -148,28 +150,21 @@ func TestPairingValidate(t *testing.T) {
 		{"cancelled without expiry", mod(func(p *mentorship.Pairing) { p.Status, p.ExpiresAt = mentorship.StatusCancelled, 0 }), true},
 		{"expires when proposed", mod(func(p *mentorship.Pairing) { p.ExpiresAt = p.ProposedAt }), false},
 		{"expiry after 9999", mod(func(p *mentorship.Pairing) { p.ExpiresAt = 253402300800000 }), false},
-		{"message 1000 characters", mod(func(p *mentorship.Pairing) { p.Message = strings.Repeat("😀", 1000) }), true},
-		{"message 1001 characters", mod(func(p *mentorship.Pairing) { p.Message = strings.Repeat("a", 1001) }), false},
-		{"message with newlines", mod(func(p *mentorship.Pairing) { p.Message = "one\n\ttwo" }), true},
-		{"message with escape", mod(func(p *mentorship.Pairing) { p.Message = "\x1b[31mred" }), false},
-		{"message with bidi override", mod(func(p *mentorship.Pairing) { p.Message = "a\u202eb" }), false},
-		{"message not UTF-8", mod(func(p *mentorship.Pairing) { p.Message = "\xff" }), false},
-		{"reason with proposal", mod(func(p *mentorship.Pairing) { p.Reason = "x" }), false},
-		{"reason with decline", mod(func(p *mentorship.Pairing) { p.Status, p.Reason = mentorship.StatusDeclined, "busy" }), true},
-		{"reason 500 characters", mod(func(p *mentorship.Pairing) { p.Status, p.Reason = mentorship.StatusCancelled, strings.Repeat("r", 500) }), true},
-		{"reason 501 characters", mod(func(p *mentorship.Pairing) { p.Status, p.Reason = mentorship.StatusCancelled, strings.Repeat("r", 501) }), false},
+		{"sealed text", mod(func(p *mentorship.Pairing) { p.SealedText = sealedText(t, 256) }), true},
+		{"sealed text of the largest class", mod(func(p *mentorship.Pairing) { p.SealedText = sealedText(t, 16384) }), true},
+		{"sealed text with acceptance", mod(func(p *mentorship.Pairing) {
+			p.Status, p.Accepted, p.SealedText = mentorship.StatusAccepted, true, sealedText(t, 256)
+		}), false},
+		{"sealed text not padded", mod(func(p *mentorship.Pairing) { p.SealedText = sealedText(t, 300) }), false},
+		{"sealed text over the largest class", mod(func(p *mentorship.Pairing) { p.SealedText = sealedText(t, 32768) }), false},
+		{"sealed text with a short nonce", mod(func(p *mentorship.Pairing) { p.SealedText = sealedEnvelope(t, 23, 256+16, nil) }), false},
+		{"sealed text with an extra field", mod(func(p *mentorship.Pairing) { p.SealedText = sealedEnvelope(t, 24, 256+16, []byte{0x18, 0x01}) }), false},
+		{"sealed text not an envelope", mod(func(p *mentorship.Pairing) { p.SealedText = []byte("Hi") }), false},
 		{"rating with proposal", mod(func(p *mentorship.Pairing) { p.Rating = 3 }), false},
-		{"comment with cancel", mod(func(p *mentorship.Pairing) { p.Status, p.Comment = mentorship.StatusCancelled, "x" }), false},
 		{"rating 1", mod(func(p *mentorship.Pairing) { p.Status, p.Rating = mentorship.StatusCompleted, 1 }), true},
 		{"rating 5", mod(func(p *mentorship.Pairing) { p.Status, p.Rating = mentorship.StatusCompleted, 5 }), true},
 		{"rating 6", mod(func(p *mentorship.Pairing) { p.Status, p.Rating = mentorship.StatusCompleted, 6 }), false},
 		{"rating -1", mod(func(p *mentorship.Pairing) { p.Status, p.Rating = mentorship.StatusCompleted, -1 }), false},
-		{"comment 2000 characters", mod(func(p *mentorship.Pairing) {
-			p.Status, p.Comment = mentorship.StatusCompleted, strings.Repeat("c", 2000)
-		}), true},
-		{"comment 2001 characters", mod(func(p *mentorship.Pairing) {
-			p.Status, p.Comment = mentorship.StatusCompleted, strings.Repeat("c", 2001)
-		}), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -189,13 +184,61 @@ func TestPairingValidate(t *testing.T) {
 
 func TestPairingEncodeOverCap(t *testing.T) {
 	p := mentorship.Pairing{Mentor: ada, Mentee: ben, Proposer: ben, Nonce: nonce, Status: mentorship.StatusCompleted, Accepted: true,
-		Message: strings.Repeat("😀", 1000), Comment: strings.Repeat("😀", 2000)}
+		Rating: 5, ProposedAt: 253402300799998, ExpiresAt: 253402300799999, SealedText: sealedText(t, 16384)}
 	if b, err := p.Encode(); err != nil {
-		// 4000 + 8000 bytes of text fit in the 16 KiB cap.
-		t.Errorf("Encode(longest texts) = %v, want it to fit", err)
-	} else if len(b) > 16<<10 {
-		t.Errorf("Encode(longest texts) = %d bytes, over the cap", len(b))
+		// The largest sealed text fits the 17 KiB cap with every other field.
+		t.Errorf("Encode(largest text) = %v, want it to fit", err)
+	} else if len(b) > 17<<10 {
+		t.Errorf("Encode(largest text) = %d bytes, over the cap", len(b))
 	}
+}
+
+// TestPairingRetiredFields: the plaintext message, reason and comment of
+// older writers (fields 7, 10 and 12) make a record invalid, so no node
+// stores or relays such text.
+func TestPairingRetiredFields(t *testing.T) {
+	p := proposal(t)
+	for _, retired := range []struct {
+		name string
+		num  int
+	}{{"message", 7}, {"reason", 10}, {"comment", 12}} {
+		var e pbwire.Encoder
+		e.BytesField(1, p.Mentor[:])
+		e.BytesField(2, p.Mentee[:])
+		e.BytesField(3, p.Proposer[:])
+		e.BytesField(4, p.Nonce[:])
+		e.Uint(5, uint64(p.Status))
+		for _, f := range []int{7, 8, 9, 10, 12} {
+			switch {
+			case f == retired.num:
+				e.String(protowire.Number(f), "Hi")
+			case f == 8:
+				e.Uint(8, p.ProposedAt)
+			case f == 9:
+				e.Uint(9, p.ExpiresAt)
+			}
+		}
+		if _, err := mentorship.DecodePairing(e.Bytes()); !errors.Is(err, mentorship.ErrInvalid) || err == nil || !strings.Contains(err.Error(), "retired") {
+			t.Errorf("DecodePairing(with a plaintext %s) error = %v, want %v naming the retired field", retired.name, err, mentorship.ErrInvalid)
+		}
+	}
+}
+
+// sealedEnvelope returns a sealed envelope with a nonce and a ciphertext
+// of the given sizes (random bytes: nodes check only the shape), then
+// extra.
+func sealedEnvelope(t testing.TB, nonceLen, ctLen int, extra []byte) []byte {
+	t.Helper()
+	var e pbwire.Encoder
+	e.BytesField(1, bytes.Repeat([]byte{7}, nonceLen))
+	e.BytesField(2, bytes.Repeat([]byte{9}, ctLen))
+	return append(e.Bytes(), extra...)
+}
+
+// sealedText returns a well-formed envelope of the given padded size.
+func sealedText(t testing.TB, padded int) []byte {
+	t.Helper()
+	return sealedEnvelope(t, 24, padded+16, nil)
 }
 
 func TestDecodePairingErrors(t *testing.T) {
@@ -231,18 +274,17 @@ func TestDecodePairingErrors(t *testing.T) {
 		{"rating 1000", enc(func(e *pbwire.Encoder) { parties(e); e.BytesField(4, nonce[:]); e.Uint(5, 5); e.Uint(11, 1000) }), nil},
 		{"fields out of order", append(append([]byte{}, good[34:68]...), good[:34]...), pbwire.ErrOrder},
 		{"truncated", good[:len(good)-1], pbwire.ErrTruncated},
-		{"message not UTF-8", enc(func(e *pbwire.Encoder) {
-			parties(e)
-			e.BytesField(4, nonce[:])
-			e.Uint(5, 1)
-			e.BytesField(7, []byte{0xff})
-			e.Uint(9, 1)
-		}), pbwire.ErrInvalidUTF8},
-		{"over 16 KiB", enc(func(e *pbwire.Encoder) {
+		{"sealed text as varint", enc(func(e *pbwire.Encoder) {
 			parties(e)
 			e.BytesField(4, nonce[:])
 			e.Uint(5, 4)
-			e.String(99, strings.Repeat("x", 16<<10))
+			e.Uint(13, 1)
+		}), pbwire.ErrWireType},
+		{"over 17 KiB", enc(func(e *pbwire.Encoder) {
+			parties(e)
+			e.BytesField(4, nonce[:])
+			e.Uint(5, 4)
+			e.String(99, strings.Repeat("x", 17<<10))
 		}), nil},
 	}
 	for _, tt := range tests {
@@ -251,7 +293,7 @@ func TestDecodePairingErrors(t *testing.T) {
 			if !errors.Is(err, mentorship.ErrInvalid) || (tt.also != nil && !errors.Is(err, tt.also)) {
 				t.Errorf("DecodePairing(%x) = %+v, %v; want error %v (%v)", tt.in, got, err, mentorship.ErrInvalid, tt.also)
 			}
-			if err != nil && got != (mentorship.Pairing{}) {
+			if err != nil && !got.Equal(mentorship.Pairing{}) {
 				t.Errorf("DecodePairing with error returned %+v, want the zero Pairing", got)
 			}
 		})
@@ -262,11 +304,11 @@ func TestDecodePairingSkipsUnknownFields(t *testing.T) {
 	p := proposal(t)
 	b := mustEncodePairing(t, p)
 	var e pbwire.Encoder
-	e.Uint(13, 9)
+	e.Uint(14, 9)
 	e.String(99, "from the future")
 	got, err := mentorship.DecodePairing(append(b, e.Bytes()...))
-	if err != nil || got != p {
-		t.Errorf("DecodePairing(with fields 13 and 99) = %+v, %v; want %+v", got, err, p)
+	if err != nil || !got.Equal(p) {
+		t.Errorf("DecodePairing(with fields 14 and 99) = %+v, %v; want %+v", got, err, p)
 	}
 }
 
@@ -289,7 +331,7 @@ func TestPairingID(t *testing.T) {
 	}
 	// Status, message and the rest do not.
 	q := p
-	q.Status, q.ExpiresAt, q.Message = mentorship.StatusCancelled, 0, "other"
+	q.Status, q.ExpiresAt, q.SealedText = mentorship.StatusCancelled, 0, sealedText(t, 256)
 	if q.ID() != id {
 		t.Errorf("ID changed with the status: %s, was %s", q.ID(), id)
 	}

@@ -367,6 +367,6 @@ func validatePrivateRecord(key string, deleted bool, payload []byte) error {
 	if deleted {
 		return nil
 	}
-	_, _, err := decodeSealed(payload)
+	_, _, err := decodeSealed(payload, "private record")
 	return err
 }

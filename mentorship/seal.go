@@ -175,10 +175,12 @@ func pairKeyInfo(community, pairingID string, a, b [32]byte) []byte {
 
 // sealAAD is the associated data of an item at (community, author, key):
 // the label, a zero byte, the community (length-prefixed), the author's
-// 32-byte key and the record key (length-prefixed).
-func sealAAD(community string, author [32]byte, recordKey string) []byte {
-	aad := make([]byte, 0, len(SealLabel)+3+len(community)+32+len(recordKey))
-	aad = append(aad, SealLabel...)
+// 32-byte key and the record key (length-prefixed). label is SealLabel for
+// private items and PairTextLabel for the text of pairing records, so a
+// ciphertext made for one never opens as the other.
+func sealAAD(label, community string, author [32]byte, recordKey string) []byte {
+	aad := make([]byte, 0, len(label)+3+len(community)+32+len(recordKey))
+	aad = append(aad, label...)
 	aad = append(aad, 0, byte(len(community)))
 	aad = append(aad, community...)
 	aad = append(aad, author[:]...)
@@ -198,7 +200,7 @@ func (k *PairKey) Seal(rnd io.Reader, itemID string, it Item) (recordKey string,
 	if err != nil {
 		return "", nil, err
 	}
-	payload, err = k.sealBytes(rnd, k.self, recordKey, plain)
+	payload, err = k.sealBytes(rnd, sealAAD(SealLabel, k.community, k.self, recordKey), plain, "private item")
 	return recordKey, payload, err
 }
 
@@ -217,7 +219,7 @@ func (k *PairKey) Open(author [32]byte, recordKey string, payload []byte) (itemI
 	if author != k.self && author != k.partner {
 		return "", Item{}, fmt.Errorf("%w: the record was written by neither partner", ErrCannotOpen)
 	}
-	plain, err := k.openBytes(author, recordKey, payload)
+	plain, err := k.openBytes(sealAAD(SealLabel, k.community, author, recordKey), payload, "private record")
 	if err != nil {
 		return "", Item{}, err
 	}
@@ -225,13 +227,13 @@ func (k *PairKey) Open(author [32]byte, recordKey string, payload []byte) (itemI
 	return itemID, it, err
 }
 
-// sealBytes pads and seals plain for the record at (k.community, author,
-// recordKey) and returns the encoded envelope.
-func (k *PairKey) sealBytes(rnd io.Reader, author [32]byte, recordKey string, plain []byte) ([]byte, error) {
+// sealBytes pads and seals plain with the associated data aad (sealAAD)
+// and returns the encoded envelope; what names the plaintext in errors.
+func (k *PairKey) sealBytes(rnd io.Reader, aad, plain []byte, what string) ([]byte, error) {
 	if rnd == nil {
 		rnd = rand.Reader
 	}
-	padded, err := sealPad(plain)
+	padded, err := sealPad(plain, what)
 	if err != nil {
 		return nil, err
 	}
@@ -239,32 +241,34 @@ func (k *PairKey) sealBytes(rnd io.Reader, author [32]byte, recordKey string, pl
 	if _, err := io.ReadFull(rnd, nonce); err != nil {
 		return nil, fmt.Errorf("generating a nonce: %w", err)
 	}
-	ct := k.aead.Seal(nil, nonce, padded, sealAAD(k.community, author, recordKey))
+	ct := k.aead.Seal(nil, nonce, padded, aad)
 	var e pbwire.Encoder
 	e.BytesField(fSealedNonce, nonce)
 	e.BytesField(fSealedCiphertext, ct)
 	return e.Bytes(), nil
 }
 
-// openBytes decodes the envelope, opens it and removes the padding.
-func (k *PairKey) openBytes(author [32]byte, recordKey string, payload []byte) ([]byte, error) {
-	nonce, ct, err := decodeSealed(payload)
+// openBytes decodes the envelope, opens it with the associated data aad
+// and removes the padding; what names the envelope in errors.
+func (k *PairKey) openBytes(aad, payload []byte, what string) ([]byte, error) {
+	nonce, ct, err := decodeSealed(payload, what)
 	if err != nil {
 		return nil, err
 	}
-	padded, err := k.aead.Open(nil, nonce, ct, sealAAD(k.community, author, recordKey))
+	padded, err := k.aead.Open(nil, nonce, ct, aad)
 	if err != nil {
 		return nil, ErrCannotOpen
 	}
-	return sealUnpad(padded)
+	return sealUnpad(padded, what)
 }
 
 // decodeSealed parses the envelope strictly: exactly a 24-byte nonce and a
 // ciphertext of a valid padded length plus the tag, nothing else (a new
-// construction gets a new record kind, not new fields).
-func decodeSealed(b []byte) (nonce, ct []byte, err error) {
+// construction gets a new record kind, not new fields). what names the
+// envelope in errors: "private record" or "pairing text".
+func decodeSealed(b []byte, what string) (nonce, ct []byte, err error) {
 	if len(b) > maxSealedSize {
-		return nil, nil, fmt.Errorf("%w private record: payload is %d bytes, at most %d", ErrInvalid, len(b), maxSealedSize)
+		return nil, nil, fmt.Errorf("%w %s: payload is %d bytes, at most %d", ErrInvalid, what, len(b), maxSealedSize)
 	}
 	d := pbwire.NewDecoder(b)
 	for d.Next() {
@@ -284,10 +288,10 @@ func decodeSealed(b []byte) (nonce, ct []byte, err error) {
 		}
 	}
 	if err := d.Err(); err != nil {
-		return nil, nil, fmt.Errorf("%w private record: %w", ErrInvalid, err)
+		return nil, nil, fmt.Errorf("%w %s: %w", ErrInvalid, what, err)
 	}
 	if nonce == nil || ct == nil {
-		return nil, nil, fmt.Errorf("%w private record: the payload needs a nonce and a ciphertext", ErrInvalid)
+		return nil, nil, fmt.Errorf("%w %s: the payload needs a nonce and a ciphertext", ErrInvalid, what)
 	}
 	return nonce, ct, nil
 }
@@ -298,13 +302,13 @@ func validPaddedLen(n int) bool {
 
 // sealPad appends the byte 0x80 and zeros up to the smallest valid padded
 // length (ISO/IEC 7816-4 padding).
-func sealPad(b []byte) ([]byte, error) {
+func sealPad(b []byte, what string) ([]byte, error) {
 	n := minPadded
 	for n < len(b)+1 {
 		n *= 2
 	}
 	if n > maxPadded {
-		return nil, fmt.Errorf("%w private item: %d bytes, at most %d", ErrInvalid, len(b), maxPadded-1)
+		return nil, fmt.Errorf("%w %s: %d bytes, at most %d", ErrInvalid, what, len(b), maxPadded-1)
 	}
 	out := make([]byte, n)
 	copy(out, b)
@@ -314,16 +318,16 @@ func sealPad(b []byte) ([]byte, error) {
 
 // sealUnpad removes the padding: trailing zeros and the 0x80 before them.
 // Any valid padded length is accepted (a writer may pad more than needed).
-func sealUnpad(p []byte) ([]byte, error) {
+func sealUnpad(p []byte, what string) ([]byte, error) {
 	if !validPaddedLen(len(p)) {
-		return nil, fmt.Errorf("%w private item: padded to %d bytes", ErrInvalid, len(p))
+		return nil, fmt.Errorf("%w %s: padded to %d bytes", ErrInvalid, what, len(p))
 	}
 	i := len(p) - 1
 	for i >= 0 && p[i] == 0 {
 		i--
 	}
 	if i < 0 || p[i] != 0x80 {
-		return nil, fmt.Errorf("%w private item: bad padding", ErrInvalid)
+		return nil, fmt.Errorf("%w %s: bad padding", ErrInvalid, what)
 	}
 	return p[:i], nil
 }

@@ -160,13 +160,13 @@ func TestSealVectors(t *testing.T) {
 				writer, reader, writerPub = keyB, keyA, pubB
 				readerPartner, writerPartner = pubB, pubA
 			}
-			check("AAD", sealAAD(v.Community, writerPub, v.RecordKey), v.AADHex)
+			check("AAD", sealAAD(SealLabel, v.Community, writerPub, v.RecordKey), v.AADHex)
 			plain, err := v.item().Encode()
 			if err != nil {
 				t.Fatalf("Encode(item) error = %v", err)
 			}
 			check("item plaintext", plain, v.PlaintextHex)
-			if padded, _ := sealPad(plain); len(padded) != v.PaddedLen {
+			if padded, _ := sealPad(plain, "item"); len(padded) != v.PaddedLen {
 				t.Errorf("padded length = %d, want %d", len(padded), v.PaddedLen)
 			}
 

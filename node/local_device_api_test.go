@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mentormesh/mentormesh/mentorship"
 	"github.com/mentormesh/mentormesh/node/api"
@@ -129,6 +130,25 @@ func TestPrivateItemsOnlyOnPrimary(t *testing.T) {
 	_, err = off.pairFor(DefaultCommunity, "p1", off.author, authorOfNode(a), mentorship.PairActive)
 	if err != errPrivateOnDevice {
 		t.Fatalf("pairFor on a linked device = %v, want %v", err, errPrivateOnDevice)
+	}
+	// The text of pairing records is sealed with the same keys: a device
+	// writes records without text, refuses text, and shows none.
+	partner := [32]byte(authorOfNode(a))
+	partner[0] ^= 1 // any other key: sealing is refused before it is used
+	p, err := mentorship.NewProposal(off.author, partner, off.author, [16]byte{1}, time.Now(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sealed, err := off.sealPairText(DefaultCommunity, p, mentorship.PairText{}); err != nil || sealed != nil {
+		t.Fatalf("sealPairText(no text) on a linked device = %x, %v; want nothing, nil", sealed, err)
+	}
+	if _, err := off.sealPairText(DefaultCommunity, p, mentorship.PairText{Message: "Hi"}); err != errPairTextOnDevice {
+		t.Fatalf("sealPairText(message) on a linked device = %v, want %v", err, errPairTextOnDevice)
+	}
+	p.SealedText = make([]byte, 1)
+	v := mentorship.PairingView{ID: p.ID(), Mentor: p.Mentor, Mentee: p.Mentee, Proposer: p.Proposer, Proposal: p}
+	if got := off.openPairTexts(DefaultCommunity, v); !got[p.Proposer].sealed || got[p.Proposer].text.Message != "" {
+		t.Fatalf("openPairTexts on a linked device = %+v, want the proposer's text sealed", got)
 	}
 	if _, err := off.RevokeDevice(ctx, "linked device"); apiStatus(err) != http.StatusBadRequest {
 		t.Fatalf("RevokeDevice on a linked device = %v, want 400", err)

@@ -259,9 +259,14 @@ func (l *Local) ProposePairing(ctx context.Context, in api.PairingProposal) (api
 	if _, err := rand.Read(nonce[:]); err != nil {
 		return api.Pairing{}, fmt.Errorf("choosing a pairing ID: %w", err)
 	}
-	p, err := mentorship.NewProposal(mentor, mentee, l.author, nonce, in.Message, now, expiresIn)
+	p, err := mentorship.NewProposal(mentor, mentee, l.author, nonce, now, expiresIn)
 	if err != nil {
 		return api.Pairing{}, api.BadRequest(err.Error())
+	}
+	// The ID is known now (it hashes the parties and the nonce): the message
+	// is sealed to the pair at the record's address.
+	if p.SealedText, err = l.sealPairText(community, p, mentorship.PairText{Message: in.Message}); err != nil {
+		return api.Pairing{}, err
 	}
 	payload, err := p.Encode()
 	if err != nil {
@@ -319,6 +324,9 @@ func (l *Local) actOnPairing(ctx context.Context, id string, action mentorship.P
 		if err := l.checkCanAccept(ctx, e, now); err != nil {
 			return api.Pairing{}, err
 		}
+	}
+	if next, err = l.sealNextText(e.community, v, next, in); err != nil {
+		return api.Pairing{}, err
 	}
 	payload, err := next.Encode()
 	if err != nil {
@@ -466,7 +474,6 @@ func (l *Local) pairingJSON(ctx context.Context, e pairingEntry) api.Pairing {
 		MyRole:    v.Role(l.author),
 		State:     string(v.State),
 		Actions:   []string{},
-		Message:   v.Proposal.Message,
 		ExpiresAt: msTime(v.Proposal.ExpiresAt),
 		CreatedAt: msTime(v.Proposal.ProposedAt),
 	}
@@ -481,13 +488,20 @@ func (l *Local) pairingJSON(ctx context.Context, e pairingEntry) api.Pairing {
 			out.UpdatedAt = ts
 		}
 	}
+	texts := l.openPairTexts(e.community, v)
+	out.Message = texts[v.Proposer].text.Message
 	side := func(who [32]byte) api.PairingSide {
 		s := api.PairingSide{PeerID: record.Author(who).String(), Status: mentorship.PairStatus(0).String()}
 		s.Name, _ = l.profileName(ctx, e.community, who)
+		t := texts[who]
 		if r := v.Record(who); r != nil {
-			s.Status, s.Reason = r.Status.String(), r.Reason
+			s.Status, s.Reason = r.Status.String(), t.text.Reason
 		}
-		s.Rating, s.Comment = v.Feedback(who)
+		var counts bool
+		if s.Rating, counts = v.Feedback(who); counts {
+			s.Comment = t.text.Comment
+		}
+		s.TextSealed = t.sealed
 		if r := e.recs[who]; r != nil {
 			ts := r.Timestamp.UTC()
 			s.UpdatedAt = &ts

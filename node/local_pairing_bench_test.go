@@ -41,18 +41,29 @@ func syntheticPairings(tb testing.TB, n int) []*record.Record {
 		m, e := i%50, 50+i%450
 		var nonce [16]byte
 		binary.BigEndian.PutUint64(nonce[:], uint64(i))
-		p, err := mentorship.NewProposal(authors[m], authors[e], authors[e], nonce, "Help me learn.", now, 0)
+		p, err := mentorship.NewProposal(authors[m], authors[e], authors[e], nonce, now, 0)
 		if err != nil {
 			tb.Fatal(err)
 		}
-		sign(keys[e], authors[e], p)
+		// The texts are sealed, as nodes write them (their size counts).
+		seal := func(k ed25519.PrivateKey, partner record.Author, q mentorship.Pairing, text mentorship.PairText) mentorship.Pairing {
+			pk, err := mentorship.NewPairKey(k, partner, DefaultCommunity, q.ID())
+			if err == nil {
+				q.SealedText, err = pk.SealText(nil, q, text)
+			}
+			if err != nil {
+				tb.Fatal(err)
+			}
+			return q
+		}
+		sign(keys[e], authors[e], seal(keys[e], authors[m], p, mentorship.PairText{Message: "Help me learn."}))
 		switch i % 3 {
 		case 0:
 			sign(keys[m], authors[m], mentorship.Pairing{Mentor: p.Mentor, Mentee: p.Mentee, Proposer: p.Proposer, Nonce: nonce,
 				Status: mentorship.StatusAccepted, Accepted: true})
 		case 1:
-			sign(keys[m], authors[m], mentorship.Pairing{Mentor: p.Mentor, Mentee: p.Mentee, Proposer: p.Proposer, Nonce: nonce,
-				Status: mentorship.StatusCompleted, Accepted: true, Rating: 1 + i%5, Comment: "Thank you."})
+			sign(keys[m], authors[m], seal(keys[m], authors[e], mentorship.Pairing{Mentor: p.Mentor, Mentee: p.Mentee, Proposer: p.Proposer, Nonce: nonce,
+				Status: mentorship.StatusCompleted, Accepted: true, Rating: 1 + i%5}, mentorship.PairText{Comment: "Thank you."}))
 		}
 	}
 	return recs

@@ -20,14 +20,14 @@ func pairCommand() *cli.Command {
 			UsageText: usageText,
 			ArgsUsage: "PEER_ID",
 			Flags: []cli.Flag{
-				&cli.StringFlag{Name: "message", Aliases: []string{"m"}, Usage: "your goal, or a word to them (up to 1000 characters)", EnvVars: []string{"MENTORMESH_PAIR_MESSAGE"}},
+				&cli.StringFlag{Name: "message", Aliases: []string{"m"}, Usage: "your goal, or a word to them (up to 1000 characters; sealed: only the two of you can read it; not from a linked device)", EnvVars: []string{"MENTORMESH_PAIR_MESSAGE"}},
 				&cli.DurationFlag{Name: "expires-in", Value: 720 * time.Hour, Usage: "how long they have to answer (1m to 8760h)", EnvVars: []string{"MENTORMESH_PAIR_EXPIRES_IN"}},
 				jsonFlag,
 			},
 			Action: func(c *cli.Context) error { return pairPropose(c, typ) },
 		}
 	}
-	reasonFlag := &cli.StringFlag{Name: "reason", Usage: "why (shared with them; up to 500 characters)", EnvVars: []string{"MENTORMESH_PAIR_REASON"}}
+	reasonFlag := &cli.StringFlag{Name: "reason", Usage: "why (up to 500 characters; sealed: only the two of you can read it; not from a linked device)", EnvVars: []string{"MENTORMESH_PAIR_REASON"}}
 	cmds := []*cli.Command{
 		propose(api.PairingRequest, "ask someone to mentor you",
 			"mentormesh pair request PEER_ID [--message GOAL] [--expires-in 720h]"),
@@ -60,8 +60,8 @@ func pairCommand() *cli.Command {
 			UsageText: "mentormesh pair complete ID [--rating 1-5] [--comment TEXT]",
 			ArgsUsage: "ID",
 			Flags: []cli.Flag{
-				&cli.IntFlag{Name: "rating", Usage: "how it went for you, 1 (poor) to 5 (excellent)", EnvVars: []string{"MENTORMESH_PAIR_RATING"}},
-				&cli.StringFlag{Name: "comment", Usage: "feedback for your partner (up to 2000 characters)", EnvVars: []string{"MENTORMESH_PAIR_COMMENT"}},
+				&cli.IntFlag{Name: "rating", Usage: "how it went for you, 1 (poor) to 5 (excellent); public: it counts in your partner's outcomes", EnvVars: []string{"MENTORMESH_PAIR_RATING"}},
+				&cli.StringFlag{Name: "comment", Usage: "feedback for your partner (up to 2000 characters; sealed: only the two of you can read it, while the rating is public; not from a linked device)", EnvVars: []string{"MENTORMESH_PAIR_COMMENT"}},
 				jsonFlag,
 			},
 			Action: func(c *cli.Context) error { return pairAct(c, "complete") },
@@ -281,6 +281,9 @@ func printPairing(w io.Writer, p api.Pairing) {
 		if s.side.Reason != "" {
 			printf(w, "  reason:   the %s %s: %s\n", s.role, s.side.Status, s.side.Reason)
 		}
+		if s.side.TextSealed {
+			printf(w, "  sealed:   the %s's record carries text only the two partners can read%s\n", s.role, sealedWhy(p))
+		}
 	}
 	for _, s := range []struct {
 		role string
@@ -408,4 +411,12 @@ func savedOffline(c *cli.Context, b *backend) {
 	if !b.online {
 		printf(c.App.ErrWriter, "Saved. No node is running: it will be published when you run 'mentormesh run'.\n")
 	}
+}
+
+// sealedWhy says why this node cannot show a sealed text.
+func sealedWhy(p api.Pairing) string {
+	if p.MyRole == "" {
+		return " (you are not one of them)"
+	}
+	return " (this is a linked device, or the text was altered; read it on your primary device)"
 }

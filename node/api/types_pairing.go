@@ -41,7 +41,8 @@ type PairingProposal struct {
 	Type   string `json:"type"`
 	PeerID string `json:"peer_id"`
 	// Message is the goal or a word to the other party (up to 1000
-	// characters).
+	// characters), sealed so that only the two parties can read it; it
+	// cannot be written from a linked device.
 	Message string `json:"message,omitempty"`
 	// ExpiresIn is how long the proposal waits for an answer, as a Go
 	// duration ("720h"); "" means 30 days. Between 1 minute and 365 days.
@@ -50,7 +51,9 @@ type PairingProposal struct {
 
 // PairingUpdate is the body of POST /api/v1/pairings/{id}/accept, decline,
 // cancel and complete. Reason goes with decline and cancel, Rating (1 to 5,
-// 0 for none) and Comment with complete.
+// 0 for none) and Comment with complete. Reason and Comment are sealed so
+// that only the two parties can read them (they cannot be written from a
+// linked device); the rating is public.
 type PairingUpdate struct {
 	// Community "" searches every joined community for the pairing.
 	Community string `json:"community,omitempty"`
@@ -87,7 +90,9 @@ type Pairing struct {
 	State string `json:"state"`
 	// Actions are what the caller can do now: accept, decline, cancel,
 	// complete (possibly none).
-	Actions   []string   `json:"actions"`
+	Actions []string `json:"actions"`
+	// Message is the proposer's message, shown only to the two parties
+	// (sealed to them); see MentorSide/MenteeSide.TextSealed.
 	Message   string     `json:"message"`
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 	CreatedAt *time.Time `json:"created_at,omitempty"`
@@ -107,7 +112,13 @@ type PairingSide struct {
 	Reason string `json:"reason,omitempty"`
 	// Rating (1 to 5) and Comment are the feedback this party gave its
 	// partner; shown only once the pairing is completed.
-	Rating    int        `json:"rating,omitempty"`
-	Comment   string     `json:"comment,omitempty"`
-	UpdatedAt *time.Time `json:"updated_at,omitempty"`
+	Rating  int    `json:"rating,omitempty"`
+	Comment string `json:"comment,omitempty"`
+	// TextSealed is true when this party's record carries text (the
+	// proposer's message, a reason, a comment) sealed to the two parties
+	// that this node cannot show: the caller is not a party, or this is a
+	// linked device, or the text did not open. Message, Reason and Comment
+	// then stay empty.
+	TextSealed bool       `json:"text_sealed,omitempty"`
+	UpdatedAt  *time.Time `json:"updated_at,omitempty"`
 }

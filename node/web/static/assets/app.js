@@ -326,8 +326,8 @@ function pairingCard(p) {
         toast("Pairing completed. Thank you for your feedback.", true);
         render();
       }) },
-        field("Rating", select("rating", [["0", "no rating"], ["5", "5: excellent"], ["4", "4"], ["3", "3"], ["2", "2"], ["1", "1: poor"]], "0")),
-        field("Feedback", input("comment", "", { maxlength: 2000 })),
+        field("Rating (public)", select("rating", [["0", "no rating"], ["5", "5: excellent"], ["4", "4"], ["3", "3"], ["2", "2"], ["1", "1: poor"]], "0")),
+        field("Feedback for your partner (sealed: only the two of you can read it)", input("comment", "", { maxlength: 2000 })),
         h("button", { type: "submit" }, "Complete"));
       actions.append(form);
     } else {
@@ -347,6 +347,10 @@ function pairingCard(p) {
     h("p", {}, h("span", { class: "state" }, p.state), " — ", stateHelp[p.state] || "",
       p.state === "pending" && p.expires_at ? ` (until ${fmtTime(p.expires_at)})` : ""),
     p.message ? h("p", {}, h("strong", {}, p.type === "offer" ? "Offer: " : "Request: "), p.message) : null,
+    theirs.reason ? h("p", {}, h("strong", {}, "Their reason: "), theirs.reason) : null,
+    (p.mentor_side.text_sealed || p.mentee_side.text_sealed) ? h("p", { class: "muted", "data-sealed": "" },
+      p.my_role ? "Some text of this pairing cannot be shown here: it opens only on your primary device."
+        : "This pairing carries text only its two partners can read.") : null,
     p.state === "completed" ? h("p", { class: "muted" },
       theirs.rating ? `Their rating: ${theirs.rating}/5. ` : "", theirs.comment ? `“${theirs.comment}” ` : "",
       mine.rating ? `Your rating: ${mine.rating}/5.` : "") : null,
@@ -370,7 +374,7 @@ views.pairings = async (args) => {
     h("div", { class: "row" },
       field("I want to", select("type", [["request", "ask them to mentor me"], ["offer", "offer to mentor them"]], "request")),
       field("Practitioner's peer ID", input("peer_id", state.proposeTo || "", { required: true, class: "mono", autocomplete: "off" }))),
-    field("Message or goal", textarea("message", "", { maxlength: 1000, rows: 2 })),
+    field("Message or goal for them (sealed: only the two of you can read it)", textarea("message", "", { maxlength: 1000, rows: 2 })),
     h("button", { type: "submit" }, "Send"));
   state.proposeTo = "";
   show(h("h1", {}, "Pairings"),
