@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/mentormesh/mentormesh/node/api"
 )
 
 // pprofFlag is a hidden option of `run` for profiling a running node
@@ -35,12 +37,11 @@ var noTrimFlag = &cli.BoolFlag{
 // startPprof serves net/http/pprof on addr, which must be a loopback
 // address, until stop is called. It returns the address it listens on.
 func startPprof(addr string, log *slog.Logger) (bound string, stop func(), err error) {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
+	if _, _, err := net.SplitHostPort(addr); err != nil {
 		return "", nil, fmt.Errorf("--pprof-addr %q: %w", addr, err)
 	}
-	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		return "", nil, fmt.Errorf("--pprof-addr %q: only a loopback address is allowed", addr)
+	if !api.IsLoopbackHost(addr) {
+		return "", nil, fmt.Errorf("--pprof-addr %q: only a loopback address is allowed (127.0.0.1:PORT)", addr)
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -52,7 +53,7 @@ func startPprof(addr string, log *slog.Logger) (bound string, stop func(), err e
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: pprofGuard(mux), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Warn("profiling endpoint stopped", "err", err)
@@ -60,4 +61,23 @@ func startPprof(addr string, log *slog.Logger) (bound string, stop func(), err e
 	}()
 	log.Info("profiling endpoints on loopback", "addr", "http://"+ln.Addr().String()+"/debug/pprof/")
 	return ln.Addr().String(), func() { _ = srv.Close() }, nil
+}
+
+// pprofGuard refuses what a web page could send to the profiling
+// endpoints, which have no login: a Host header that is not loopback (a
+// DNS rebinding page's own name) and requests a page started
+// (Sec-Fetch-Site other than none, which a typed address or go tool pprof
+// sends or leaves out). Profiles show the command line and memory.
+func pprofGuard(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !api.IsLoopbackHost(r.Host) {
+			http.Error(w, "host not allowed", http.StatusForbidden)
+			return
+		}
+		if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "none" && site != "same-origin" {
+			http.Error(w, site+" request refused", http.StatusForbidden)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }

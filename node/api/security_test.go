@@ -102,6 +102,26 @@ func TestServerRefuses(t *testing.T) {
 			headers: map[string]string{"Authorization": bearer, "Content-Type": "application/x-www-form-urlencoded"}, status: 415, code: api.CodeBadRequest},
 		{name: "text content type", method: "PUT", path: "/api/v1/profile", body: profileJSON,
 			headers: map[string]string{"Authorization": bearer, "Content-Type": "text/plain"}, status: 415, code: api.CodeBadRequest},
+		{name: "no content type", method: "PUT", path: "/api/v1/profile", body: profileJSON,
+			headers: map[string]string{"Authorization": bearer}, status: 415, code: api.CodeBadRequest},
+		{name: "content type that starts like JSON", method: "PUT", path: "/api/v1/profile", body: profileJSON,
+			headers: map[string]string{"Authorization": bearer, "Content-Type": "application/jsonx"}, status: 415, code: api.CodeBadRequest},
+		{name: "malformed content type", method: "PUT", path: "/api/v1/profile", body: profileJSON,
+			headers: map[string]string{"Authorization": bearer, "Content-Type": "application/json;;"}, status: 415, code: api.CodeBadRequest},
+		{name: "import without a content type", method: "POST", path: "/api/v1/import", body: `{}`,
+			headers: map[string]string{"Authorization": bearer}, status: 415, code: api.CodeBadRequest},
+		{name: "import with a content type that starts like JSON", method: "POST", path: "/api/v1/import", body: `{}`,
+			headers: map[string]string{"Authorization": bearer, "Content-Type": "application/json-seq"}, status: 415, code: api.CodeBadRequest},
+		{name: "trailing closing brace", method: "PUT", path: "/api/v1/profile", body: profileJSON + "}",
+			headers: map[string]string{"Authorization": bearer, "Content-Type": "application/json"}, status: 400, code: api.CodeBadRequest},
+		{name: "trailing closing bracket", method: "PUT", path: "/api/v1/profile", body: profileJSON + " ]",
+			headers: map[string]string{"Authorization": bearer, "Content-Type": "application/json"}, status: 400, code: api.CodeBadRequest},
+		{name: "trailing garbage", method: "PUT", path: "/api/v1/profile", body: profileJSON + "x",
+			headers: map[string]string{"Authorization": bearer, "Content-Type": "application/json"}, status: 400, code: api.CodeBadRequest},
+		{name: "trailing white space", method: "PUT", path: "/api/v1/profile", body: profileJSON + " \n",
+			headers: map[string]string{"Authorization": bearer, "Content-Type": "application/json"}, status: 200, writes: 1},
+		{name: "pairing action with no body", method: "POST", path: "/api/v1/pairings/0123456789abcdef0123456789abcdef/accept",
+			headers: map[string]string{"Authorization": bearer}, status: 404, code: api.CodeNotFound},
 		{name: "unknown endpoint", method: "GET", path: "/api/v1/nope",
 			headers: map[string]string{"Authorization": bearer}, status: 404, code: api.CodeNotFound},
 		{name: "unknown endpoint without a token", method: "GET", path: "/api/v1/nope", status: 401, code: api.CodeUnauthorized},
@@ -168,7 +188,7 @@ func TestServerRefuses(t *testing.T) {
 		})
 	}
 
-	// Refused writes changed nothing: the two accepted ones are all there is.
+	// Refused writes changed nothing: the three accepted ones are all there is.
 	st, err := backend.Status(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -177,8 +197,8 @@ func TestServerRefuses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Version != 2 || p.Name != "Ada" || p.Bio != "" || st.Outbox != 1 {
-		t.Errorf("after the refused requests: profile %+v, outbox %d; want version 2, name Ada, no bio, outbox 1", p, st.Outbox)
+	if p.Version != 3 || p.Name != "Ada" || p.Bio != "" || st.Outbox != 1 {
+		t.Errorf("after the refused requests: profile %+v, outbox %d; want version 3, name Ada, no bio, outbox 1", p, st.Outbox)
 	}
 }
 

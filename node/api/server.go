@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"mime"
 	"net"
 	"net/http"
 	"strings"
@@ -58,7 +60,8 @@ func NewServer(b Backend, opts ServerOptions) *Server {
 	s.mux.HandleFunc("POST /api/v1/login-links", s.handleLoginLink)
 	s.mux.HandleFunc("GET /api/v1/session", s.handleSession)
 	s.mux.HandleFunc("POST /api/v1/logout", s.handleLogout)
-	s.mux.HandleFunc("GET /api/v1/events", s.handleEvents)
+	s.mux.HandleFunc("GET "+eventsPath, s.handleEvents)
+	s.mux.HandleFunc("POST /api/v1/events/tickets", s.handleEventTicket)
 	s.routesProfile()
 	s.routesPairing()
 	s.routesPrivate()
@@ -72,7 +75,7 @@ func NewServer(b Backend, opts ServerOptions) *Server {
 
 // ServeHTTP checks the Host header and the token, then routes.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if !s.opts.AllowNonLoopbackHosts && !isLoopbackHost(r.Host) {
+	if !s.opts.AllowNonLoopbackHosts && !IsLoopbackHost(r.Host) {
 		// Defeats DNS rebinding: a page on evil.example resolving to
 		// 127.0.0.1 still sends Host: evil.example.
 		writeError(w, &Error{Status: http.StatusForbidden, Code: CodeForbidden, Message: "host not allowed"})
@@ -134,7 +137,11 @@ func (s *Server) authorized(r *http.Request) bool {
 	return s.opts.Token != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(s.opts.Token)) == 1
 }
 
-func isLoopbackHost(hostport string) bool {
+// IsLoopbackHost reports whether a Host header (host or host:port) names
+// this machine's loopback interface: localhost, 127.0.0.0/8 or ::1. Any
+// other name, even one that resolves to 127.0.0.1, may be a DNS rebinding
+// page's.
+func IsLoopbackHost(hostport string) bool {
 	host, _, err := net.SplitHostPort(hostport)
 	if err != nil {
 		host = hostport
@@ -199,8 +206,7 @@ func (s *Server) handleShutdown(w http.ResponseWriter, r *http.Request) {
 // decodeBody reads a JSON body strictly: size-capped, unknown fields
 // refused, exactly one value.
 func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
-	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
-		writeError(w, &Error{Status: http.StatusUnsupportedMediaType, Code: CodeBadRequest, Message: "body must be application/json"})
+	if !requireJSON(w, r) {
 		return false
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, MaxBodySize)
@@ -216,8 +222,29 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
 		writeError(w, BadRequest("malformed JSON body: "+err.Error()))
 		return false
 	}
-	if dec.More() {
-		writeError(w, BadRequest("malformed JSON body: more than one value"))
+	// Nothing but white space may follow the value: not a second value,
+	// and not a stray closing bracket (which dec.More does not see).
+	if _, err := dec.Token(); err != io.EOF {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			writeError(w, &Error{Status: http.StatusRequestEntityTooLarge, Code: CodeTooLarge,
+				Message: fmt.Sprintf("request body larger than %d bytes", MaxBodySize)})
+			return false
+		}
+		writeError(w, BadRequest("malformed JSON body: more than one value, or data after it"))
+		return false
+	}
+	return true
+}
+
+// requireJSON refuses a body that is not declared as application/json
+// (parameters such as charset allowed): a missing Content-Type too, so
+// that nothing but a request built to call the API has a body read.
+func requireJSON(w http.ResponseWriter, r *http.Request) bool {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/json" {
+		writeError(w, &Error{Status: http.StatusUnsupportedMediaType, Code: CodeBadRequest,
+			Message: "body must be application/json (set Content-Type: application/json)"})
 		return false
 	}
 	return true

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -87,8 +86,7 @@ func (s *Server) handleBackup(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleImport(w http.ResponseWriter, r *http.Request) {
-	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
-		writeError(w, &Error{Status: http.StatusUnsupportedMediaType, Code: CodeBadRequest, Message: "body must be application/json"})
+	if !requireJSON(w, r) {
 		return
 	}
 	if r.ContentLength > maxImportSize {

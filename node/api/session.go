@@ -4,10 +4,6 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/hex"
-	"net"
-	"net/http"
-	"net/url"
-	"strings"
 	"sync"
 	"time"
 )
@@ -18,28 +14,43 @@ import (
 // browser cannot be given the token safely, so the node hands out one-time
 // login links instead: `mentormesh run` prints one and `mentormesh open`
 // asks the running node for a fresh one. Opening the link exchanges it for
-// a session cookie (HttpOnly, SameSite=Strict) and lands on the page.
+// a session: a cookie (HttpOnly, SameSite=Strict) and a session key, which
+// the redirect to the page carries in the URL's fragment (/#session=KEY).
+// Fragments are sent neither to servers nor in Referer headers; the page
+// moves the key to localStorage and removes it from the address bar.
 //
-// Requests authenticated by the cookie must also pass two CSRF checks:
-// an Origin header, when present, must name this node's own address, and
-// every request that changes something must carry the session's CSRF token
-// in the X-CSRF-Token header (a cross-site form cannot set headers, and
-// without CORS a cross-site script cannot read the token).
+// The cookie alone is not enough. Browsers do not separate cookies by port
+// (RFC 6265 section 8.5), so any page served on another port of 127.0.0.1
+// gets this node's cookie sent along, and a program behind that page could
+// replay it. localStorage is per origin, port included, so only this
+// node's page holds the key. Every request authenticated by the cookie,
+// reads included, must carry the key in the X-Mentormesh-Session header;
+// the event stream, which a browser's EventSource opens without custom
+// headers, takes a one-time ticket instead (POST /api/v1/events/tickets).
+// On top of that an Origin header, when present, must name this node's own
+// address, and a Sec-Fetch-Site header, when present, must say
+// same-origin or none.
 const (
 	// SessionCookie prefixes the browser session cookie's name; the API's
 	// port follows ("mentormesh_session_4748"). Browsers do not separate
 	// cookies by port, and several nodes on one machine (the demo, or a
 	// second data directory) must not log each other's pages out.
 	SessionCookie = "mentormesh_session"
-	// CSRFHeader carries the session's CSRF token.
-	CSRFHeader = "X-CSRF-Token"
+	// SessionHeader carries the session key on every request a browser
+	// session makes.
+	SessionHeader = "X-Mentormesh-Session"
+	// SessionFragment precedes the session key in the fragment of the
+	// address the login link redirects to (/#session=KEY).
+	SessionFragment = "session="
 	// LoginPath is where login links point.
 	LoginPath = "/login"
 
 	loginLinkTTL = 15 * time.Minute
 	sessionTTL   = 30 * 24 * time.Hour
+	ticketTTL    = 30 * time.Second
 	maxLinks     = 64
 	maxSessions  = 256
+	maxTickets   = 64
 )
 
 // sessions holds the one-time login secrets and the live browser sessions.
@@ -48,16 +59,23 @@ type sessions struct {
 	mu       sync.Mutex
 	links    map[string]time.Time // secret -> expiry
 	sessions map[string]session   // cookie value -> session
+	tickets  map[string]ticket    // event stream ticket -> its session
 	now      func() time.Time
 }
 
 type session struct {
-	csrf    string
+	key     string // what the page sends in SessionHeader
+	expires time.Time
+}
+
+// ticket lets one event stream open for the session of cookie.
+type ticket struct {
+	cookie  string
 	expires time.Time
 }
 
 func newSessions() *sessions {
-	return &sessions{links: map[string]time.Time{}, sessions: map[string]session{}, now: time.Now}
+	return &sessions{links: map[string]time.Time{}, sessions: map[string]session{}, tickets: map[string]ticket{}, now: time.Now}
 }
 
 func randomToken() string {
@@ -94,7 +112,7 @@ func (s *sessions) newLink() string {
 
 // redeem consumes a login secret and opens a session; ok is false if the
 // secret is unknown, used or expired.
-func (s *sessions) redeem(secret string) (cookie string, ok bool) {
+func (s *sessions) redeem(secret string) (cookie string, ss session, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
@@ -105,7 +123,7 @@ func (s *sessions) redeem(secret string) (cookie string, ok bool) {
 		}
 	}
 	if found == "" {
-		return "", false
+		return "", session{}, false
 	}
 	delete(s.links, found)
 	for k, ss := range s.sessions {
@@ -123,8 +141,9 @@ func (s *sessions) redeem(secret string) (cookie string, ok bool) {
 		delete(s.sessions, oldest)
 	}
 	cookie = randomToken()
-	s.sessions[cookie] = session{csrf: randomToken(), expires: now.Add(sessionTTL)}
-	return cookie, true
+	ss = session{key: randomToken(), expires: now.Add(sessionTTL)}
+	s.sessions[cookie] = ss
+	return cookie, ss, true
 }
 
 // lookup returns the session of a cookie value.
@@ -141,161 +160,59 @@ func (s *sessions) lookup(cookie string) (session, bool) {
 	return ss, true
 }
 
-// end closes a session.
+// end closes a session and drops its unused tickets.
 func (s *sessions) end(cookie string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.sessions, cookie)
-}
-
-// LoginLink is a one-time link that opens a browser session.
-type LoginLink struct {
-	URL       string    `json:"url"`
-	ExpiresAt time.Time `json:"expires_at"`
-}
-
-// SessionInfo answers GET /api/v1/session for a browser session.
-type SessionInfo struct {
-	CSRFToken string `json:"csrf_token"`
-}
-
-// NewLoginLink returns a one-time login URL for a browser, on base (the
-// address the API listens on, host:port).
-func (s *Server) NewLoginLink(base string) LoginLink {
-	secret := s.sessions.newLink()
-	u := url.URL{Scheme: "http", Host: base, Path: LoginPath, RawQuery: "t=" + secret}
-	return LoginLink{URL: u.String(), ExpiresAt: time.Now().Add(loginLinkTTL).UTC()}
-}
-
-// handleLogin redeems a login link: it sets the session cookie and sends
-// the browser to the page. The secret is single use.
-func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
-	cookie, ok := s.sessions.redeem(r.URL.Query().Get("t"))
-	if !ok {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.WriteHeader(http.StatusUnauthorized)
-		_, _ = w.Write([]byte(loginFailedPage))
-		return
-	}
-	http.SetCookie(w, &http.Cookie{
-		Name: CookieName(r.Host), Value: cookie, Path: "/",
-		HttpOnly: true, SameSite: http.SameSiteStrictMode,
-		MaxAge: int(sessionTTL / time.Second),
-	})
-	// Referrer-Policy keeps the used secret out of any later request.
-	w.Header().Set("Referrer-Policy", "no-referrer")
-	http.Redirect(w, r, "/", http.StatusSeeOther)
-}
-
-const loginFailedPage = `<!doctype html><html lang="en"><meta charset="utf-8">
-<title>mentormesh: link expired</title>
-<body style="font-family:sans-serif;max-width:40em;margin:3em auto;line-height:1.5">
-<h1>This login link has expired or was already used</h1>
-<p>Login links work once, for 15 minutes. Get a fresh one with:</p>
-<pre>mentormesh open</pre>
-</body></html>`
-
-// handleLoginLink answers POST /api/v1/login-links (token only: a browser
-// session cannot mint links for other browsers).
-func (s *Server) handleLoginLink(w http.ResponseWriter, r *http.Request) {
-	if s.viaCookie(r) {
-		writeError(w, &Error{Status: http.StatusForbidden, Code: CodeForbidden, Message: "login links are created with the API token (mentormesh open)"})
-		return
-	}
-	respond(w, s.NewLoginLink(r.Host), nil)
-}
-
-// handleSession answers GET /api/v1/session with the CSRF token of the
-// caller's browser session.
-func (s *Server) handleSession(w http.ResponseWriter, r *http.Request) {
-	c, err := r.Cookie(CookieName(r.Host))
-	if err != nil {
-		writeError(w, BadRequest("no browser session (this endpoint is for the page)"))
-		return
-	}
-	ss, ok := s.sessions.lookup(c.Value)
-	if !ok {
-		writeError(w, &Error{Status: http.StatusUnauthorized, Code: CodeUnauthorized, Message: "session expired: run 'mentormesh open' for a new login link"})
-		return
-	}
-	respond(w, SessionInfo{CSRFToken: ss.csrf}, nil)
-}
-
-// handleLogout ends the caller's browser session.
-func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
-	if c, err := r.Cookie(CookieName(r.Host)); err == nil {
-		s.sessions.end(c.Value)
-	}
-	http.SetCookie(w, &http.Cookie{Name: CookieName(r.Host), Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
-	respond(w, map[string]string{"status": "logged out"}, nil)
-}
-
-// authKind says how a request authenticated.
-type authKind int
-
-const (
-	authNone authKind = iota
-	authToken
-	authCookie
-)
-
-// authenticate checks the token, or else the session cookie with its CSRF
-// defences. It returns authNone and an error to send when both fail.
-func (s *Server) authenticate(r *http.Request) (authKind, *Error) {
-	if s.authorized(r) {
-		return authToken, nil
-	}
-	c, err := r.Cookie(CookieName(r.Host))
-	if err != nil {
-		return authNone, errUnauthorized
-	}
-	ss, ok := s.sessions.lookup(c.Value)
-	if !ok {
-		return authNone, &Error{Status: http.StatusUnauthorized, Code: CodeUnauthorized,
-			Message: "browser session expired or unknown: run 'mentormesh open' for a new login link"}
-	}
-	if origin := r.Header.Get("Origin"); origin != "" && !sameOrigin(origin, r.Host) {
-		return authNone, &Error{Status: http.StatusForbidden, Code: CodeForbidden, Message: "cross-origin request refused"}
-	}
-	if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
-		return authNone, &Error{Status: http.StatusForbidden, Code: CodeForbidden, Message: "cross-site request refused"}
-	}
-	if !safeMethod(r.Method) {
-		got := r.Header.Get(CSRFHeader)
-		if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(ss.csrf)) != 1 {
-			return authNone, &Error{Status: http.StatusForbidden, Code: CodeForbidden,
-				Message: "missing or wrong " + CSRFHeader + " header (get it from GET /api/v1/session)"}
+	for k, tk := range s.tickets {
+		if tk.cookie == cookie {
+			delete(s.tickets, k)
 		}
 	}
-	return authCookie, nil
 }
 
-var errUnauthorized = &Error{Status: http.StatusUnauthorized, Code: CodeUnauthorized,
-	Message: "missing or wrong API token (the CLI reads it from api.token in the data directory; the page needs a login link: mentormesh open)"}
-
-func (s *Server) viaCookie(r *http.Request) bool {
-	return !s.authorized(r)
+// newTicket returns a one-time ticket for an event stream of the session
+// of cookie, valid for ticketTTL.
+func (s *sessions) newTicket(cookie string) (string, time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	for k, tk := range s.tickets {
+		if now.After(tk.expires) {
+			delete(s.tickets, k)
+		}
+	}
+	if len(s.tickets) >= maxTickets {
+		var oldest string
+		for k, tk := range s.tickets {
+			if oldest == "" || tk.expires.Before(s.tickets[oldest].expires) {
+				oldest = k
+			}
+		}
+		delete(s.tickets, oldest)
+	}
+	t := randomToken()
+	exp := now.Add(ticketTTL)
+	s.tickets[t] = ticket{cookie: cookie, expires: exp}
+	return t, exp
 }
 
-func safeMethod(m string) bool {
-	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
-}
-
-// sameOrigin reports whether an Origin header names host (host:port).
-func sameOrigin(origin, host string) bool {
-	u, err := url.Parse(origin)
-	if err != nil || u.Scheme != "http" && u.Scheme != "https" {
+// useTicket consumes a ticket; ok is true if it was issued to the session
+// of cookie and has not expired.
+func (s *sessions) useTicket(cookie, t string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var found string
+	for k := range s.tickets {
+		if subtle.ConstantTimeCompare([]byte(k), []byte(t)) == 1 {
+			found = k
+		}
+	}
+	if found == "" {
 		return false
 	}
-	return strings.EqualFold(u.Host, host)
-}
-
-// CookieName returns the session cookie's name for the API at host
-// (host:port, as in the request's Host header).
-func CookieName(host string) string {
-	_, port, err := net.SplitHostPort(host)
-	if err != nil || port == "" {
-		port = "80"
-	}
-	return SessionCookie + "_" + port
+	tk := s.tickets[found]
+	delete(s.tickets, found)
+	return tk.cookie == cookie && !s.now().After(tk.expires)
 }

@@ -4,7 +4,7 @@
 // resource cannot inject markup.
 "use strict";
 
-const state = { csrf: "", me: null, view: "", reload: null, timer: 0 };
+const state = { me: null, view: "", reload: null, timer: 0, events: null, retry: 0 };
 
 // ---------- DOM helpers ----------
 
@@ -82,9 +82,28 @@ function shortID(id) {
 
 // ---------- API ----------
 
+// The session key. The login link's redirect brings it in the address's
+// fragment (#session=KEY), which is sent to no server; the page keeps it in
+// localStorage, which belongs to this origin (port included), unlike the
+// cookie, which the browser sends to every port of the host. The node wants
+// both on every request.
+const keyName = "mentormesh.session";
+
+function sessionKey() {
+  try { return localStorage.getItem(keyName) || ""; } catch { return ""; }
+}
+
+// takeKeyFromURL stores a key the address brings and removes it from the
+// address bar (and the history entry).
+function takeKeyFromURL() {
+  const m = /^#session=([0-9a-f]{64})$/.exec(location.hash);
+  if (!m) return;
+  try { localStorage.setItem(keyName, m[1]); } catch { /* storage off: the login state explains */ }
+  history.replaceState(null, "", location.pathname + location.search);
+}
+
 async function api(method, path, body) {
-  const opts = { method, credentials: "same-origin", headers: {} };
-  if (method !== "GET") opts.headers["X-CSRF-Token"] = state.csrf;
+  const opts = { method, credentials: "same-origin", headers: { "X-Mentormesh-Session": sessionKey() } };
   if (body !== undefined) {
     opts.headers["Content-Type"] = "application/json";
     opts.body = JSON.stringify(body);
@@ -600,11 +619,28 @@ function refresh() {
   }, 300);
 }
 
-function subscribe() {
+// subscribe opens the event stream. EventSource cannot send the key
+// header, so each connection uses a one-time ticket; when the stream ends
+// the page takes a new ticket, reconnects and re-renders what it missed.
+async function subscribe() {
   const live = document.getElementById("live");
-  const es = new EventSource("/api/v1/events");
-  es.onopen = () => { live.textContent = "● live"; live.className = "live on"; };
-  es.onerror = () => { live.textContent = "○ reconnecting"; live.className = "live"; };
+  let ticket;
+  try {
+    ticket = (await api("POST", "/api/v1/events/tickets")).ticket;
+  } catch (e) {
+    if (e.status === 401) { showLogin(e.message); return; }
+    reconnect();
+    return;
+  }
+  const es = new EventSource("/api/v1/events?ticket=" + encodeURIComponent(ticket));
+  state.events = es;
+  es.onopen = () => {
+    live.textContent = "● live"; live.className = "live on";
+    if (state.retry > 0) refresh(); // events may have been missed
+    state.retry = 0;
+  };
+  // A ticket works once: the browser's own reconnection would be refused.
+  es.onerror = () => { es.close(); reconnect(); };
   for (const type of ["record", "peer", "sync"]) {
     es.addEventListener(type, (ev) => {
       let e = null;
@@ -615,16 +651,33 @@ function subscribe() {
   }
 }
 
+function reconnect() {
+  const live = document.getElementById("live");
+  live.textContent = "○ reconnecting"; live.className = "live";
+  state.retry++;
+  setTimeout(subscribe, Math.min(30000, 1000 * 2 ** Math.min(state.retry - 1, 5)));
+}
+
+function showLogin(why) {
+  if (state.events) state.events.close();
+  document.getElementById("nav").hidden = true;
+  document.getElementById("live").textContent = "";
+  show(h("h1", {}, "Log in to your node"),
+    h("p", {}, "This page needs a login link from your node. In a terminal, run:"),
+    h("pre", {}, "mentormesh open"),
+    h("p", {}, "and open the link it prints. (", why, ")"));
+}
+
 async function start() {
+  takeKeyFromURL();
+  if (!sessionKey()) {
+    showLogin("this browser has no session with the node");
+    return;
+  }
   try {
-    const s = await api("GET", "/api/v1/session");
-    state.csrf = s.csrf_token;
+    await api("GET", "/api/v1/session");
   } catch (e) {
-    document.getElementById("nav").hidden = true;
-    show(h("h1", {}, "Log in to your node"),
-      h("p", {}, "This page needs a login link from your node. In a terminal, run:"),
-      h("pre", {}, "mentormesh open"),
-      h("p", {}, "and open the link it prints. (", e.message, ")"));
+    showLogin(e.message);
     return;
   }
   try { state.me = await api("GET", "/api/v1/profiles/self"); } catch { state.me = null; }
