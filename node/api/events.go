@@ -14,10 +14,26 @@ import (
 // proxies and the browser keep it open and a dead client is noticed.
 const sseKeepAlive = 25 * time.Second
 
+// MaxEventStreams caps the event streams open at once: each holds a
+// goroutine and a subscription for as long as its client keeps it.
+const MaxEventStreams = 32
+
+// sseWriteTimeout ends a stream whose client stops reading: a write that
+// cannot complete in this time means the client is gone or stuck.
+const sseWriteTimeout = 30 * time.Second
+
 // handleEvents streams events as server-sent events until the client goes,
 // the node stops, or the client falls behind (the stream then ends and the
 // page reloads and reconnects).
 func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
+	select {
+	case s.streams <- struct{}{}:
+		defer func() { <-s.streams }()
+	default:
+		writeError(w, &Error{Status: http.StatusServiceUnavailable, Code: CodeUnavailable,
+			Message: fmt.Sprintf("%d event streams are open already; close some of the node's pages", MaxEventStreams)})
+		return
+	}
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
 	events, err := s.b.Subscribe(ctx)
@@ -25,20 +41,27 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 		writeError(w, asError(err))
 		return
 	}
-	fl, ok := w.(http.Flusher)
+	_, ok := w.(http.Flusher)
 	if !ok {
 		writeError(w, &Error{Status: http.StatusInternalServerError, Code: CodeInternal, Message: "streaming not supported"})
 		return
 	}
-	// No deadlines for this response: it lasts as long as the page (the
-	// server's ReadTimeout would otherwise end it).
+	// No read deadline for this response: it lasts as long as the page (the
+	// server's ReadTimeout would otherwise end it). Each write gets its own.
 	rc := http.NewResponseController(w)
-	_ = rc.SetWriteDeadline(time.Time{})
 	_ = rc.SetReadDeadline(time.Time{})
+	write := func(format string, args ...any) bool {
+		_ = rc.SetWriteDeadline(time.Now().Add(sseWriteTimeout))
+		if _, err := fmt.Fprintf(w, format, args...); err != nil {
+			return false
+		}
+		return rc.Flush() == nil
+	}
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.WriteHeader(http.StatusOK)
-	_, _ = fmt.Fprint(w, ": mentormesh events\n\n")
-	fl.Flush()
+	if !write(": mentormesh events\n\n") {
+		return
+	}
 	tick := time.NewTicker(sseKeepAlive)
 	defer tick.Stop()
 	for {
@@ -46,10 +69,9 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-			if _, err := fmt.Fprint(w, ": keep-alive\n\n"); err != nil {
+			if !write(": keep-alive\n\n") {
 				return
 			}
-			fl.Flush()
 		case e, ok := <-events:
 			if !ok {
 				return
@@ -58,10 +80,9 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 			if err != nil {
 				return
 			}
-			if _, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", e.Type, data); err != nil {
+			if !write("event: %s\ndata: %s\n\n", e.Type, data) {
 				return
 			}
-			fl.Flush()
 		}
 	}
 }

@@ -42,6 +42,8 @@ type Server struct {
 	opts     ServerOptions
 	mux      *http.ServeMux
 	sessions *sessions
+	// streams holds a slot per open event stream (MaxEventStreams).
+	streams chan struct{}
 }
 
 // NewServer returns the API handler for b.
@@ -49,7 +51,7 @@ func NewServer(b Backend, opts ServerOptions) *Server {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	s := &Server{b: b, opts: opts, mux: http.NewServeMux(), sessions: newSessions()}
+	s := &Server{b: b, opts: opts, mux: http.NewServeMux(), sessions: newSessions(), streams: make(chan struct{}, MaxEventStreams)}
 	s.mux.HandleFunc("GET /api/v1/id", s.handleID)
 	s.mux.HandleFunc("GET /api/v1/peers", s.handlePeers)
 	s.mux.HandleFunc("GET /api/v1/status", s.handleStatus)
