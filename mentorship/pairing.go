@@ -212,7 +212,7 @@ func (p Pairing) Encode() ([]byte, error) {
 
 // DecodePairing parses and validates a pairing payload. Unknown fields are
 // skipped, so records of newer versions are still accepted and relayed;
-// the retired plaintext fields 7, 10 and 12 are refused.
+// the retired plaintext fields 7, 10 and 12 are accepted and dropped.
 func DecodePairing(b []byte) (Pairing, error) {
 	var p Pairing
 	if len(b) > maxPairingSz {
@@ -256,7 +256,11 @@ func DecodePairing(b []byte) (Pairing, error) {
 		case fPairSealedText:
 			p.SealedText = bytes.Clone(d.BytesValue())
 		case fPairRetiredMessage, fPairRetiredReason, fPairRetiredComment:
-			d.Fail(fmt.Errorf("field %d (a plaintext message, reason or comment) is retired: text goes sealed in field %d", num, fPairSealedText))
+			// Written by nodes before the text was sealed (field 13): still
+			// valid, so that stores and peers holding such records keep
+			// agreeing on them, but the text is dropped, never shown nor
+			// written again.
+			_ = d.StringValue()
 		}
 		if int(num) < len(seen) {
 			seen[num] = true

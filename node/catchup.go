@@ -261,7 +261,7 @@ func (c *catchUp) done(p peer.ID, initiated bool, st reconcile.Stats, err error)
 		log = c.n.log.Info
 	}
 	log("catch-up session ended", "peer", p, "community", cu.Community, "own_records_only", cu.OwnRecordsOnly,
-		"initiated", initiated, "pulled", st.Accepted, "sent", st.RecordsSent, "round_trips", cu.RoundTrips,
+		"initiated", initiated, "pulled", st.Accepted, "refused", st.Refused, "sent", st.RecordsSent, "round_trips", cu.RoundTrips,
 		"bytes_in", st.BytesReceived, "bytes_out", st.BytesSent, "duration", st.Duration.Round(time.Millisecond), "err", err)
 	if cu.Community == "" {
 		return // refused before the scope was known

@@ -53,8 +53,9 @@ func TestForgedCatchUpRecordBansPeer(t *testing.T) {
 		t.Errorf("b holds %d records after the forger's session, want 0", n)
 	}
 
-	// A peer whose record is signed but refused for its content (a node of
-	// another version may send such) ends the session, and is not banned.
+	// A peer whose record is signed but refused for its content (an honest
+	// node of another version may hold such) is not banned, and the
+	// session skips that record and brings the others.
 	k := newSynthetic(1)[0]
 	var author record.Author
 	copy(author[:], k.Public().(ed25519.PublicKey))
@@ -63,11 +64,16 @@ func TestForgedCatchUpRecordBansPeer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	skewed := servingHost(t, bad)
+	good := newSynthetic(2).profiles(t, 0, 2, 1, "held by a peer of another version")
+	skewed := servingHost(t, append(good, bad)...)
 	connectNodesRaw(t, b.Node, skewed.ID(), skewed.Addrs())
 	b.net.catchUp.run(skewed.ID(), community)
-	if s := lastSession(t, b.Node, skewed.ID()); s.Error == "" {
-		t.Error("a session with a record of an invalid payload ended without an error")
+	if s := lastSession(t, b.Node, skewed.ID()); s.Error != "" || s.Pulled != len(good) {
+		t.Errorf("session with a record of an invalid payload among %d valid ones: error %q, pulled %d; want no error and the valid ones",
+			len(good), s.Error, s.Pulled)
+	}
+	if n := countRecords(t, b.Node); n != len(good) {
+		t.Errorf("b holds %d records, want the %d valid ones", n, len(good))
 	}
 	if b.net.cfg.bans.banned(skewed.ID()) {
 		t.Error("a peer was banned for a signed record with a payload this node refuses")

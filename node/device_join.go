@@ -171,10 +171,14 @@ func JoinDevice(ctx context.Context, dataDir, code string, log *slog.Logger) (Jo
 			return res, fmt.Errorf("the primary sent a record by %s, not by the practitioner", rec.Author)
 		}
 		out := pipe.Ingest(ctx, raw, ingest.Source{})
-		switch out.Verdict {
-		case ingest.Reject:
+		switch {
+		case out.Verdict == ingest.Reject && (errors.Is(out.Err, ingest.ErrInvalidKind) || errors.Is(out.Err, ingest.ErrRootOnly)):
+			// Valid under the rules of the version that wrote it, not
+			// this one's (as catch-up does, skipped, not fatal).
+			log.Warn("record from the primary refused by this version's rules, skipped", "err", out.Err)
+		case out.Verdict == ingest.Reject:
 			return res, fmt.Errorf("the primary sent an invalid record: %w", out.Err)
-		case ingest.Accept:
+		case out.Verdict == ingest.Accept:
 			res.Stored++
 		default:
 			log.Debug("record from the primary not stored", "err", out.Err)

@@ -13,6 +13,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/mentormesh/mentormesh/mentorship"
 	"github.com/mentormesh/mentormesh/store"
 	"github.com/mentormesh/mentormesh/sync/record"
 )
@@ -23,6 +24,62 @@ import (
 // before a record is stored.
 func TestJoinDeviceRefusesStrangersRecords(t *testing.T) {
 	ctx := context.Background()
+	// A valid record, by a stranger, in the granted community.
+	stranger := newSynthetic(1).profiles(t, 0, 1, 1, "a stranger")[0]
+	code, _ := fakePrimary(t, func(record.Author, ed25519.PrivateKey) [][]byte { return [][]byte{stranger.Raw} })
+	dir := t.TempDir()
+	_, err := JoinDevice(ctx, dir, code, nil)
+	if err == nil || !strings.Contains(err.Error(), "not by the practitioner") {
+		t.Fatalf("JoinDevice with a stranger's record: err = %v, want a refusal naming it", err)
+	}
+	if n := deviceStoreRecords(t, dir); n > 0 {
+		t.Errorf("the failed link left %d records", n)
+	}
+}
+
+// TestJoinDeviceSkipsRecordsOfOtherRules: a record of the practitioner's
+// that this version's rules refuse (its payload), as a primary of another
+// version may hold, is skipped; the link succeeds with the others.
+func TestJoinDeviceSkipsRecordsOfOtherRules(t *testing.T) {
+	ctx := context.Background()
+	code, _ := fakePrimary(t, func(author record.Author, key ed25519.PrivateKey) [][]byte {
+		bad, err := record.Sign(key, record.Body{Community: DefaultCommunity, Author: author,
+			Kind: mentorship.KindProfile, Version: 1, Timestamp: record.Now(), Payload: []byte{0xff, 0xff}})
+		if err != nil {
+			t.Error(err)
+			return nil
+		}
+		payload, err := mentorship.Profile{Name: "Ada"}.Encode()
+		if err != nil {
+			t.Error(err)
+			return nil
+		}
+		good, err := record.Sign(key, record.Body{Community: DefaultCommunity, Author: author, Kind: mentorship.KindProfile,
+			Version: 2, Timestamp: record.Now(), Payload: payload})
+		if err != nil {
+			t.Error(err)
+			return nil
+		}
+		return [][]byte{bad.Raw, good.Raw}
+	})
+	dir := t.TempDir()
+	res, err := JoinDevice(ctx, dir, code, nil)
+	if err != nil {
+		t.Fatalf("JoinDevice with one record this version refuses: %v", err)
+	}
+	if res.Records != 2 || res.Stored != 1 {
+		t.Errorf("JoinDevice: %d records received, %d stored; want 2 and 1", res.Records, res.Stored)
+	}
+	if n := deviceStoreRecords(t, dir); n != 1 {
+		t.Errorf("the device holds %d records, want 1", n)
+	}
+}
+
+// fakePrimary serves the device-link protocol as a primary that grants a
+// valid certificate and then sends the records recs returns (given its
+// author and key). It returns a link code for it.
+func fakePrimary(t *testing.T, recs func(record.Author, ed25519.PrivateKey) [][]byte) (string, record.Author) {
+	t.Helper()
 	_, primaryKey, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -38,10 +95,6 @@ func TestJoinDeviceRefusesStrangersRecords(t *testing.T) {
 	t.Cleanup(func() { h.Close() })
 	var primary record.Author
 	copy(primary[:], primaryKey.Public().(ed25519.PublicKey))
-
-	// A valid record, by a stranger, in the granted community.
-	stranger := newSynthetic(1).profiles(t, 0, 1, 1, "a stranger")[0]
-
 	h.SetStreamHandler(DeviceLinkProtocol, func(s network.Stream) {
 		defer s.Close()
 		r := bufio.NewReader(s)
@@ -57,19 +110,19 @@ func TestJoinDeviceRefusesStrangersRecords(t *testing.T) {
 			return
 		}
 		_ = writeFrame(s, encodeLinkGrant(linkGrant{author: primary, cert: cert, name: "laptop", communities: []string{DefaultCommunity}}))
-		_ = writeFrame(s, stranger.Raw)
+		for _, raw := range recs(primary, primaryKey) {
+			_ = writeFrame(s, raw)
+		}
 		_ = writeFrame(s, nil)
 		_ = s.CloseWrite()
 		_, _ = r.ReadByte() // until the device closes
 	})
+	return linkCode{peer: peer.AddrInfo{ID: h.ID(), Addrs: h.Addrs()}}.String(), primary
+}
 
-	code := linkCode{peer: peer.AddrInfo{ID: h.ID(), Addrs: h.Addrs()}}
-	dir := t.TempDir()
-	_, err = JoinDevice(ctx, dir, code.String(), nil)
-	if err == nil || !strings.Contains(err.Error(), "not by the practitioner") {
-		t.Fatalf("JoinDevice with a stranger's record: err = %v, want a refusal naming it", err)
-	}
-
+// deviceStoreRecords counts the records in a (closed) device's store.
+func deviceStoreRecords(t *testing.T, dir string) int {
+	t.Helper()
 	paths, err := NewPaths(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -79,13 +132,13 @@ func TestJoinDeviceRefusesStrangersRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	counts, err := st.Counts(ctx)
+	counts, err := st.Counts(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
+	n := 0
 	for _, c := range counts {
-		if c.Live+c.Tombstones > 0 {
-			t.Errorf("the failed link left %d %s records in %s", c.Live+c.Tombstones, c.Kind, c.Community)
-		}
+		n += c.Live + c.Tombstones
 	}
+	return n
 }

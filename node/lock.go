@@ -100,33 +100,37 @@ func (l *dirLock) unlock() error {
 	return err
 }
 
-// RunningNode reports whether a node (`mentormesh run`) holds the data
-// directory now, and its process ID. The CLI checks it before it sends the
-// API token to the address in api.json: a node that crashed leaves that
-// file behind, and another program may listen there since. The lock is
-// tested, not kept (a shared lock taken and released at once; lockDir
-// waits lockWait, so a node starting at that moment still starts).
-func RunningNode(p Paths) (pid int, running bool, err error) {
+// LockedBy reports whether a process holds the data directory now, and
+// which (its PID and command, as it wrote them; empty for a moment while
+// it starts). The CLI checks it before it sends the API token to the
+// address in api.json: a node that crashed leaves that file behind, and
+// another program may listen there since. The lock is tested, not kept (a
+// shared lock taken and released at once; lockDir waits lockWait, so a
+// node starting at that moment still starts).
+func LockedBy(p Paths) (LockHolder, bool, error) {
 	f, err := os.Open(p.LockFile())
 	if errors.Is(err, fs.ErrNotExist) {
-		return 0, false, nil
+		return LockHolder{}, false, nil
 	}
 	if err != nil {
-		return 0, false, fmt.Errorf("opening lock file: %w", err)
+		return LockHolder{}, false, fmt.Errorf("opening lock file: %w", err)
 	}
 	defer f.Close()
 	err = syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB)
 	if err == nil {
 		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-		return 0, false, nil
+		return LockHolder{}, false, nil
 	}
 	if !errors.Is(err, syscall.EWOULDBLOCK) {
-		return 0, false, fmt.Errorf("testing the data directory's lock: %w", err)
+		return LockHolder{}, false, fmt.Errorf("testing the data directory's lock: %w", err)
 	}
 	var h LockHolder
 	data, _ := os.ReadFile(p.LockFile())
 	_ = json.Unmarshal(data, &h)
-	return h.PID, h.Command == runCommand, nil
+	return h, true, nil
 }
+
+// IsNode reports whether h is a running node (`mentormesh run`).
+func (h LockHolder) IsNode() bool { return h.Command == runCommand }
 
 func isWindows() bool { return runtime.GOOS == "windows" }

@@ -63,12 +63,8 @@ func dialNode(ctx context.Context, paths node.Paths) (*api.Client, error) {
 	// api.json outlives a node that crashed: send the token only to the
 	// node that holds the data directory now, never to whatever listens at
 	// an old address.
-	pid, running, err := node.RunningNode(paths)
-	if err != nil {
+	if info, err = checkHolder(paths, info); err != nil {
 		return nil, err
-	}
-	if !running || pid != info.PID {
-		return nil, errNoNode
 	}
 	token, err := node.LoadToken(paths)
 	if err != nil {
@@ -87,4 +83,36 @@ func dialNode(ctx context.Context, paths node.Paths) (*api.Client, error) {
 		return nil, errNoNode
 	}
 	return cl, nil
+}
+
+// holderWait is how long dialNode waits for a node that holds the data
+// directory to show as the one api.json names: a node starting writes its
+// lock holder, then much later a new api.json.
+const holderWait = 250 * time.Millisecond
+
+// checkHolder returns api.json's info once the process holding the data
+// directory is the node it names, or errNoNode if none holds it or another
+// process does (an offline command, or a node still starting after
+// holderWait).
+func checkHolder(paths node.Paths, info node.APIInfo) (node.APIInfo, error) {
+	deadline := time.Now().Add(holderWait)
+	for {
+		h, locked, err := node.LockedBy(paths)
+		if err != nil {
+			return info, err
+		}
+		if !locked {
+			return info, errNoNode
+		}
+		if h.IsNode() && h.PID == info.PID {
+			return info, nil
+		}
+		if time.Now().After(deadline) {
+			return info, errNoNode
+		}
+		time.Sleep(25 * time.Millisecond)
+		if info, err = node.ReadAPIInfo(paths); err != nil {
+			return info, errNoNode
+		}
+	}
 }

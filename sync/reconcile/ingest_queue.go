@@ -2,6 +2,7 @@ package reconcile
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -74,6 +75,10 @@ func (q *ingestQueue) record(raws [][]byte, outs []ingest.Outcome) {
 		case ingest.Accept:
 			s.stats.Accepted++
 		case ingest.Reject:
+			if refusedByRules(o.Err) {
+				s.stats.Refused++
+				continue
+			}
 			if q.err == nil {
 				q.err = fmt.Errorf("%w: %w", ErrRejectedRecord, o.Err)
 			}
@@ -82,6 +87,16 @@ func (q *ingestQueue) record(raws [][]byte, outs []ingest.Outcome) {
 	if s.progress != nil {
 		s.progress(s.stats.RecordsReceived)
 	}
+}
+
+// refusedByRules reports a rejection that nodes of different versions may
+// not agree on: a payload this node's rules refuse, or a kind that only the
+// author's own key may sign now. The peer may be an honest node of another
+// version that stored the record, so the record is skipped and the session
+// goes on; ending it would stop every session with that peer at the same
+// record, and nothing after it would ever arrive.
+func refusedByRules(err error) bool {
+	return errors.Is(err, ingest.ErrInvalidKind) || errors.Is(err, ingest.ErrRootOnly)
 }
 
 // wait waits for every frame in progress and returns the first error.

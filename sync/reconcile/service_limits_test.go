@@ -315,6 +315,23 @@ func TestServiceErrorFrames(t *testing.T) {
 		}
 	})
 
+	t.Run("error as the opening", func(t *testing.T) {
+		str := rawStream(t, a, b.h.ID())
+		writeRaw(t, str, reconcile.Frame{Error: "the initiator could not start", EndOfTurn: true})
+		fs, err := readTurn(bufio.NewReader(str))
+		if len(fs) > 0 {
+			t.Errorf("the responder answered an error frame with %+v, want nothing", fs)
+		}
+		if err == nil {
+			t.Error("the stream stayed open")
+		}
+		e := b.nextEnd(t, 5*time.Second)
+		var abort *reconcile.AbortError
+		if !errors.As(e.err, &abort) || abort.Reason != "the initiator could not start" {
+			t.Errorf("responder's error = %v, want the peer's abort", e.err)
+		}
+	})
+
 	t.Run("long reason", func(t *testing.T) {
 		str := rawStream(t, a, b.h.ID())
 		writeRaw(t, str, openWanting())

@@ -47,6 +47,10 @@ type Stats struct {
 	RecordsReceived int
 	// Accepted counts received records that were new and stored.
 	Accepted int
+	// Refused counts received records skipped because this node's rules
+	// refuse them (their payload, or a kind only the author's own key may
+	// sign); see refusedByRules.
+	Refused  int
 	Duration time.Duration
 }
 

@@ -89,6 +89,9 @@ func (s *Syncer) Respond(ctx context.Context, rw io.ReadWriter, progress func(sc
 		return ss.stats, fmt.Errorf("reading the opening frame: %w", err)
 	}
 	ss.stats.BytesReceived += int64(n)
+	if f.Error != "" {
+		return ss.stats, &AbortError{Reason: clip(f.Error, maxReason)} // no reply to an error
+	}
 	if err := record.CheckCommunity(f.Community); err != nil {
 		err = fmt.Errorf("%w: opening frame: %w", ErrProtocol, err)
 		abort(rw, err)
