@@ -406,6 +406,13 @@ func TestJoinPullsFromPeerThatDoesNotInitiate(t *testing.T) {
 	// Its subscriptions arrive together: once it shows in the default
 	// topic, the node knows it is in c too.
 	waitFor(t, 10*time.Second, "the peer in the default topic", func() bool { return inTopic(n.Node, DefaultCommunity, h.ID()) })
+	t.Cleanup(func() {
+		if t.Failed() { // what the sessions did, to tell a slow session from a failed one
+			for _, s := range n.net.catchUp.sessions() {
+				t.Logf("catch-up session: %+v", s)
+			}
+		}
+	})
 	join(t, n.Node, c)
 	ref := reference{}
 	ref.note(recs...)
