@@ -10,6 +10,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/mentormesh/mentormesh/internal/bounded"
 	"github.com/mentormesh/mentormesh/internal/syncstore"
 	"github.com/mentormesh/mentormesh/node/api"
 	"github.com/mentormesh/mentormesh/sync/reconcile"
@@ -277,7 +278,7 @@ func (c *catchUp) done(p peer.ID, initiated bool, st reconcile.Stats, err error)
 	k := keyOf(p, st.Scope)
 	prev, known := c.last[k]
 	if !known && len(c.last) >= maxSessionsKept {
-		c.forgetOldest()
+		bounded.DropEarliest(c.last, func(cu api.CatchUp) time.Time { return cu.At })
 	}
 	cu.PulledTotal = prev.PulledTotal + cu.Pulled
 	c.last[k] = cu
@@ -297,18 +298,6 @@ const maxSessionsKept = 1024
 // whyForged is the reason logged for a peer whose catch-up records fail
 // signature verification.
 const whyForged = "sent records that fail verification in catch-up"
-
-// forgetOldest drops the session kept longest ago. c.mu is held.
-func (c *catchUp) forgetOldest() {
-	var oldest syncKey
-	var at time.Time
-	for k, cu := range c.last {
-		if at.IsZero() || cu.At.Before(at) {
-			oldest, at = k, cu.At
-		}
-	}
-	delete(c.last, oldest)
-}
 
 // spread passes records a community session brought (from a peer that had
 // them while others may not) on to this node's other peers in the

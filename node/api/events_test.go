@@ -10,24 +10,11 @@ import (
 	"github.com/mentormesh/mentormesh/node/api"
 )
 
-// eventsOnly is a backend whose event subscriptions stay open until their
-// context ends; the test calls nothing else.
-type eventsOnly struct{ api.Backend }
-
-func (eventsOnly) Subscribe(ctx context.Context) (<-chan api.Event, error) {
-	ch := make(chan api.Event)
-	go func() {
-		<-ctx.Done()
-		close(ch)
-	}()
-	return ch, nil
-}
-
 // TestEventStreamsCapped: at most MaxEventStreams streams are open at once;
 // one more is refused with 503 and a reason, and a slot is free again once
 // a stream ends.
 func TestEventStreamsCapped(t *testing.T) {
-	cl, _ := serve(t, eventsOnly{}, api.ServerOptions{})
+	cl, _ := serve(t, streamingBackend{}, api.ServerOptions{})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cancels := make([]context.CancelFunc, 0, api.MaxEventStreams)

@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"sync"
 	"time"
+
+	"github.com/mentormesh/mentormesh/internal/bounded"
 )
 
 // Browser sessions.
@@ -126,20 +128,7 @@ func (s *sessions) redeem(secret string) (cookie string, ss session, ok bool) {
 		return "", session{}, false
 	}
 	delete(s.links, found)
-	for k, ss := range s.sessions {
-		if now.After(ss.expires) {
-			delete(s.sessions, k)
-		}
-	}
-	if len(s.sessions) >= maxSessions {
-		var oldest string
-		for k, ss := range s.sessions {
-			if oldest == "" || ss.expires.Before(s.sessions[oldest].expires) {
-				oldest = k
-			}
-		}
-		delete(s.sessions, oldest)
-	}
+	bounded.MakeRoom(s.sessions, now, maxSessions, func(ss session) time.Time { return ss.expires })
 	cookie = randomToken()
 	ss = session{key: randomToken(), expires: now.Add(sessionTTL)}
 	s.sessions[cookie] = ss
@@ -178,20 +167,7 @@ func (s *sessions) newTicket(cookie string) (string, time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
-	for k, tk := range s.tickets {
-		if now.After(tk.expires) {
-			delete(s.tickets, k)
-		}
-	}
-	if len(s.tickets) >= maxTickets {
-		var oldest string
-		for k, tk := range s.tickets {
-			if oldest == "" || tk.expires.Before(s.tickets[oldest].expires) {
-				oldest = k
-			}
-		}
-		delete(s.tickets, oldest)
-	}
+	bounded.MakeRoom(s.tickets, now, maxTickets, func(tk ticket) time.Time { return tk.expires })
 	t := randomToken()
 	exp := now.Add(ticketTTL)
 	s.tickets[t] = ticket{cookie: cookie, expires: exp}

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/mentormesh/mentormesh/internal/bounded"
 )
 
 // Score thresholds (see peerScoreThresholds). Below GraylistThreshold,
@@ -93,24 +95,10 @@ func (g *Gossip) markBad(p peer.ID) {
 	defer g.badMu.Unlock()
 	now := time.Now()
 	if len(g.bad) >= maxBudgetPeers {
-		for q, t := range g.bad {
-			if now.After(t) {
-				delete(g.bad, q)
-			}
-		}
-		if len(g.bad) >= maxBudgetPeers {
-			// Still full of live entries: forget the one that expires
-			// first, not all of them, so that a burst of fresh identities
-			// cannot wash the others' marks out.
-			var first peer.ID
-			var at time.Time
-			for q, t := range g.bad {
-				if at.IsZero() || t.Before(at) {
-					first, at = q, t
-				}
-			}
-			delete(g.bad, first)
-		}
+		// Forget expired marks, then, if still full, the one expiring
+		// first, not all of them, so that a burst of fresh identities
+		// cannot wash the others' marks out.
+		bounded.MakeRoom(g.bad, now, maxBudgetPeers, func(t time.Time) time.Time { return t })
 	}
 	g.bad[p] = now.Add(badFor)
 }
