@@ -50,7 +50,7 @@ func TestDeviceCannotRollBackPrivateItems(t *testing.T) {
 	ctx := context.Background()
 	a := startTestNode(t) // Ada, the mentee
 	b := startTestNode(t, a.Addrs()[0])
-	connectNodes(t, a, b) // so each knows the other's addresses
+	connectNodes(t, b, a) // as its bootstrap dials: the other way round, a simultaneous open can fail the handshake
 	ada := authorOfNode(a)
 	setName(t, a, "Ada")
 	setName(t, b, "Ben")
@@ -149,7 +149,7 @@ func TestPrivateItemsOnlyOfAcceptedPairings(t *testing.T) {
 	ctx := context.Background()
 	ben := startTestNode(t)
 	cat := startTestNode(t, ben.Addrs()[0])
-	connectNodes(t, ben, cat)
+	connectNodes(t, cat, ben) // as its bootstrap dials: the other way round, a simultaneous open can fail the handshake
 	setName(t, ben, "Ben")
 	setName(t, cat, "Cat")
 	syncWith(t, cat, ben)

@@ -2,7 +2,9 @@ package node
 
 import (
 	"context"
+	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -40,11 +42,22 @@ func setName(t *testing.T, n *Node, name string) {
 // returns once it is over.
 func syncWith(t *testing.T, a, b *Node) reconcile.Stats {
 	t.Helper()
-	st, err := a.net.catchUp.svc.Sync(context.Background(), b.hostID(), reconcile.Scope{Community: DefaultCommunity})
-	if err != nil {
-		t.Fatalf("catch-up session %s -> %s: %v", a.hostID().ShortString(), b.hostID().ShortString(), err)
+	// The nodes run sessions of their own meanwhile (on joining, after
+	// pulling records), and a peer serves one session per peer at a time:
+	// a refusal for that reason is retried, within a deadline.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		st, err := a.net.catchUp.svc.Sync(context.Background(), b.hostID(), reconcile.Scope{Community: DefaultCommunity})
+		if err == nil {
+			return st
+		}
+		var abort *reconcile.AbortError
+		busy := errors.As(err, &abort) && abort.Busy() || strings.Contains(err.Error(), "resource limit exceeded")
+		if !busy || time.Now().After(deadline) {
+			t.Fatalf("catch-up session %s -> %s: %v", a.hostID().ShortString(), b.hostID().ShortString(), err)
+		}
+		time.Sleep(50 * time.Millisecond) // let the other session end; the deadline bounds the wait
 	}
-	return st
 }
 
 func tryConnect(a, b *Node) error {
